@@ -1,0 +1,132 @@
+"""TimeNet pretraining recipe: ``python -m builders.timenet train --out runs/timenet``.
+
+Unsupervised, on every series (train and test splits) of the 18 ``timenet_train`` datasets; the epoch with the
+lowest reconstruction error on the 6 ``timenet_validation`` datasets is the model kept. ``publish`` writes it into
+``savedmodels/timenet/<version>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULTS = dict(units=60, num_layers=3, dropout=0.4, learning_rate=0.006, batch_size=32, epochs=12, seed=0,
+                clipnorm=1.0)
+
+
+def validation_error(encoder_and_decoder, series, batch_size=256):
+    """Mean per-series reconstruction MSE (standardised units) over the validation series."""
+    import tensorflow as tf
+
+    from builders.timenet_model import reconstruction_loss
+    from builders.training import length_bucketed
+
+    model = encoder_and_decoder
+    step = tf.function(lambda x: reconstruction_loss(x, model(x, training=False)),
+                       input_signature=[tf.TensorSpec([None, None, 1], tf.float32)])
+    total, n = 0.0, 0
+    for batch in length_bucketed(series, batch_size, seed=0, epoch=0):
+        losses = step(batch).numpy()
+        total += float(losses.sum())
+        n += len(losses)
+    return total / n
+
+
+def train(args):
+    import keras
+    import tensorflow as tf
+
+    from builders.data import load_all_series, load_splits, series_of
+    from builders.timenet_model import build_timenet, reconstruction_loss
+    from builders.training import Trainer, default_strategy, length_bucketed
+
+    keras.utils.set_random_seed(args.seed)
+    splits = load_splits(args.archive, args.splits)
+    train_names, val_names = splits["timenet_train"], splits["timenet_validation"]
+    train_series = [s for X, _ in load_all_series(train_names, args.archive).values() for s in series_of(X)]
+    val_series = [s for X, _ in load_all_series(val_names, args.archive).values() for s in series_of(X)]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = {k: getattr(args, k) for k in DEFAULTS} | {
+        "train_datasets": train_names, "validation_datasets": val_names,
+        "n_train_series": len(train_series), "n_validation_series": len(val_series),
+        "strategy": args.strategy, "hardware": f"{platform.processor() or platform.machine()}, "
+                                               f"{os.cpu_count()} CPU cores, no GPU",
+    }
+    (out / "settings.json").write_text(json.dumps(settings, indent=2))
+
+    strategy = default_strategy(args.strategy)
+    with strategy.scope():
+        autoencoder, _ = build_timenet(args.units, args.num_layers, args.dropout)
+        optimizer = keras.optimizers.Adam(args.learning_rate, clipnorm=args.clipnorm)
+
+    def per_example_loss(model, batch, training):
+        return reconstruction_loss(batch, model(batch, training=training))
+
+    trainer = Trainer(autoencoder, optimizer, per_example_loss, out, strategy=strategy,
+                      batch_signature=tf.TensorSpec([None, None, 1], tf.float32))
+    began = time.time()
+    history = trainer.fit(
+        lambda epoch: length_bucketed(train_series, args.batch_size, args.seed, epoch),
+        args.epochs, resume=args.resume, monitor="val_reconstruction_mse",
+        validate=lambda: {"val_reconstruction_mse": validation_error(autoencoder, val_series)},
+        verbose=0 if args.quiet else 1, steps_per_epoch=None)
+    print(f"trained {len(history)} epoch(s) in {time.time() - began:.0f} s; output in {out}")
+
+
+def publish(args):
+    from builders.publish import publish_model
+    from builders.timenet_model import build_timenet
+    from builders.training import read_history
+
+    run = Path(args.run)
+    settings = json.loads((run / "settings.json").read_text())
+    history = read_history(run)
+    autoencoder, encoder = build_timenet(settings["units"], settings["num_layers"], settings["dropout"])
+    autoencoder.load_weights(str(run / "best.weights.h5"))
+    best = min(history, key=lambda r: r["val_reconstruction_mse"])
+    extra = json.loads(Path(args.card).read_text()) if args.card else {}
+    path = publish_model(
+        encoder, "timenet", root=args.root, version=args.version,
+        description="TimeNet (Malhotra et al. 2017): a 3-layer GRU sequence autoencoder pretrained without labels "
+                    "on 18 UCR datasets; its encoder embeds a univariate series of any length into 180 numbers.",
+        builder={"function": "builders.timenet_model.build_timenet",
+                 "arguments": {k: settings[k] for k in ("units", "num_layers", "dropout")}},
+        training={**settings, "epochs_run": len(history), "best_epoch": best["epoch"],
+                  "wall_time_s": round(sum(r["seconds"] for r in history)),
+                  "history": history},
+        metrics={"validation_reconstruction_mse": best["val_reconstruction_mse"], **extra.get("metrics", {})},
+        card_sections=extra.get("sections", {}),
+    )
+    print(path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m builders.timenet", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="pretrain TimeNet on the source datasets")
+    t.add_argument("--out", default="runs/timenet")
+    t.add_argument("--archive", default=None, help="UCR 2018 archive folder (default $TSZOO_UCR_ROOT)")
+    t.add_argument("--splits", default=None, help="splits.json (default: beside the archive)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    t.add_argument("--strategy", default="default", choices=["default", "mirrored", "multiworker"])
+    t.add_argument("--quiet", action="store_true")
+    for key, value in DEFAULTS.items():
+        t.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value)
+    p = sub.add_parser("publish", help="publish the best epoch of a run into savedmodels/")
+    p.add_argument("--run", default="runs/timenet")
+    p.add_argument("--root", default=None, help="savedmodels folder (default: the repository's)")
+    p.add_argument("--version", type=int, default=None)
+    p.add_argument("--card", default=None, help="JSON with extra metrics and card sections")
+    args = parser.parse_args(argv)
+    {"train": train, "publish": publish}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

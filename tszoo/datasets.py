@@ -1,0 +1,118 @@
+"""Readers for the UCR archive and the field's file formats.
+
+``load_ucr(name, split)`` reads, in order of preference:
+
+1. ``root`` (argument) or the ``TSZOO_UCR_ROOT`` environment variable: the UCR 2018 layout
+   ``<root>/<Name>/<Name>_TRAIN.tsv`` (or ``.tsv.gz``), or the ``.ts`` files of timeseriesclassification.com
+   (``<root>/<Name>/<Name>_TRAIN.ts``);
+2. with neither, the datasets that aeon installs with itself (GunPoint, ArrowHead, ItalyPowerDemand, OSULeaf,
+   ...), offline.
+
+It returns ``(X, y)``: X float32 ``(n, longest)`` NaN-padded at the end (``(n, channels, longest)`` for a
+multivariate ``.ts`` file), y the labels as the file writes them (integers where every label is an integer).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from tszoo.validation import check_series
+
+SPLITS = {"train": "TRAIN", "test": "TEST"}
+SUFFIXES = (".tsv", ".tsv.gz", ".ts")
+ROOT_ENV = "TSZOO_UCR_ROOT"
+
+
+def bundled_root() -> Path:
+    """The folder of datasets that aeon installs with itself."""
+    import aeon
+
+    return Path(aeon.__file__).parent / "datasets" / "data"
+
+
+def bundled_datasets() -> list[str]:
+    """Names of the classification datasets aeon bundles (those with ``_TRAIN`` and ``_TEST`` files)."""
+    root = bundled_root()
+    return sorted(d.name for d in root.iterdir()
+                  if d.is_dir() and (d / f"{d.name}_TRAIN.ts").exists() and (d / f"{d.name}_TEST.ts").exists())
+
+
+def find_ucr_file(name: str, split: str = "train", root=None) -> Path:
+    """Path of a dataset's split file, or a FileNotFoundError that says where it looked."""
+    if split not in SPLITS:
+        raise ValueError(f"split={split!r}; expected one of {sorted(SPLITS)}")
+    if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
+        raise ValueError(f"dataset name {name!r} is not a plain dataset name such as 'GunPoint'")
+    root = root if root is not None else os.environ.get(ROOT_ENV)
+    roots = [Path(root).expanduser()] if root else [bundled_root()]
+    tried = []
+    for base in roots:
+        for folder in (base / name, base):
+            for suffix in SUFFIXES:
+                path = folder / f"{name}_{SPLITS[split]}{suffix}"
+                tried.append(str(path))
+                if path.is_file():
+                    return path
+    where = (f"root {roots[0]}" if root else
+             f"aeon's bundled datasets ({', '.join(bundled_datasets())}); set root= or {ROOT_ENV} for others")
+    raise FileNotFoundError(f"no {split} file for dataset {name!r} in {where}. Looked for: {', '.join(tried[:3])}")
+
+
+def read_series_file(path, missing: str = "raise"):
+    """Read one ``.tsv``/``.tsv.gz`` (UCR) or ``.ts`` (timeseriesclassification.com) file into ``(X, y)``."""
+    from aeon.datasets import load_from_ts_file, load_from_tsv_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    name = path.name.lower()
+    try:
+        if name.endswith((".tsv", ".tsv.gz")):
+            X, y = load_from_tsv_file(str(path))
+        elif name.endswith(".ts"):
+            X, y = load_from_ts_file(str(path))
+        else:
+            raise ValueError(f"{path}: unknown format; expected a .tsv, .tsv.gz or .ts file")
+    except (OSError, ValueError, TypeError, KeyError, IndexError) as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith(f"{path}:"):
+            raise
+        raise ValueError(f"{path}: could not read it as a UCR {path.suffix} file ({exc})") from exc
+    if isinstance(X, list):  # aeon's form for unequal lengths: a list of (channels, length) arrays
+        X = list(X)
+    X = check_series(X, missing=missing, name=str(path))
+    if X.ndim == 3 and X.shape[1] == 1:
+        X = X[:, 0, :]
+    return X, _labels_as_written(y)
+
+
+def _labels_as_written(y) -> np.ndarray:
+    """Keep labels as in the file: integers where every label is a whole number, else the strings."""
+    y = np.asarray(y)
+    if y.dtype.kind in "iu":
+        return y.astype(np.int64)
+    try:
+        numbers = y.astype(np.float64)
+    except (TypeError, ValueError):
+        return y.astype(str)
+    if np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers)):
+        return numbers.astype(np.int64)
+    return y.astype(str) if y.dtype.kind in "OUS" else numbers
+
+
+def load_ucr(name: str, split: str = "train", root=None, missing: str = "raise"):
+    """Load one split of a UCR dataset as ``(X, y)``.
+
+    Args:
+        name: the dataset's name as the archive spells it, e.g. ``"GunPoint"``.
+        split: ``"train"`` or ``"test"`` (the official split).
+        root: the archive's folder; default ``$TSZOO_UCR_ROOT``, else aeon's bundled datasets.
+        missing: ``"raise"`` (default) refuses NaN inside or at the start of a series (a missing value, unlike
+            NaN padding at the end); ``"interpolate"`` fills such values by linear interpolation.
+
+    Returns:
+        ``X`` float32 ``(n, longest)`` NaN-padded at the end, and ``y`` the labels as written in the file.
+    """
+    return read_series_file(find_ucr_file(name, split, root), missing=missing)

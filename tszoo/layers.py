@@ -1,0 +1,119 @@
+"""Custom Keras layers that tszoo's models need to run and to deserialize.
+
+Written against ``keras.ops`` only, so the same graphs build and train under any Keras backend.
+
+The input convention: float32 ``(batch, time, 1)``, a shorter series padded with NaN at its end. The mask comes
+from the NaNs, never from zeros: a real 0.0 is data.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+PACKAGE = "tszoo"
+
+
+def standardize_series(series, epsilon: float = 1e-6):
+    """Z-normalise each series over its valid (non-NaN) points.
+
+    Returns ``(values, mask)``: values ``(batch, time, channels)`` with zeros at padded steps, and a boolean mask
+    ``(batch, time)``, true where a step holds data. A constant series becomes all zeros.
+    """
+    present = ops.logical_not(ops.isnan(series))
+    weight = ops.cast(present, series.dtype)
+    x = ops.where(present, series, ops.zeros_like(series))
+    count = ops.maximum(ops.sum(weight, axis=1, keepdims=True), 1.0)
+    mean = ops.sum(x, axis=1, keepdims=True) / count
+    centred = (x - mean) * weight
+    std = ops.sqrt(ops.sum(ops.square(centred), axis=1, keepdims=True) / count)
+    std = ops.where(std < epsilon, ops.ones_like(std), std)
+    values = centred / std
+    mask = ops.any(present, axis=-1)
+    return values, mask
+
+
+def reversed_target(series, epsilon: float = 1e-6):
+    """TimeNet's reconstruction target: each standardised series in REVERSE order of its valid steps.
+
+    Step ``s`` of the target holds ``z[T_i - 1 - s]`` for a series of length ``T_i``; steps ``s >= T_i`` are
+    padding. Returns ``(target (batch, time), mask (batch, time))``; the mask is a prefix of length ``T_i``.
+    """
+    values, mask = standardize_series(series, epsilon)
+    lengths = ops.sum(ops.cast(mask, "int32"), axis=1, keepdims=True)
+    steps = ops.expand_dims(ops.arange(ops.shape(values)[1], dtype="int32"), 0)
+    index = lengths - 1 - steps
+    valid = index >= 0
+    target = ops.take_along_axis(values[..., 0], ops.maximum(index, 0), axis=1)
+    return ops.where(valid, target, ops.zeros_like(target)), valid
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SeriesStandardization(keras.layers.Layer):
+    """NaN-padded series -> (z-normalised values with zeros at padding, boolean mask of valid steps).
+
+    Put first in every tszoo model, so that every exported artifact carries its own preprocessing.
+    """
+
+    def __init__(self, epsilon: float = 1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def call(self, series):
+        return standardize_series(series, self.epsilon)
+
+    def compute_output_spec(self, series):
+        shape = series.shape
+        return (keras.KerasTensor(shape, dtype=series.dtype), keras.KerasTensor(shape[:2], dtype="bool"))
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ZeroPadding(keras.layers.Layer):
+    """Set padded steps to zero: ``x * mask``.
+
+    After every convolution this makes a padded batch look, to each series, exactly like the zero 'same'
+    padding it sees alone, so outputs do not depend on what else is in the batch.
+    """
+
+    def call(self, x, mask):
+        return x * ops.cast(ops.expand_dims(mask, -1), x.dtype)
+
+    def compute_output_spec(self, x, mask):
+        return keras.KerasTensor(x.shape, dtype=x.dtype)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MaskedGlobalAveragePooling(keras.layers.Layer):
+    """Mean over valid steps only: ``sum(x * mask) / sum(mask)``."""
+
+    def call(self, x, mask):
+        weight = ops.cast(ops.expand_dims(mask, -1), x.dtype)
+        return ops.sum(x * weight, axis=1) / ops.maximum(ops.sum(weight, axis=1), 1.0)
+
+    def compute_output_spec(self, x, mask):
+        return keras.KerasTensor((x.shape[0], x.shape[-1]), dtype=x.dtype)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class StepsLike(keras.layers.Layer):
+    """A zero input with one feature per step: all TimeNet's decoder is given besides the embedding.
+
+    It tells the decoder how many steps to run, nothing about the series' values.
+    """
+
+    def call(self, x):
+        return ops.zeros_like(x[..., :1])
+
+    def compute_output_spec(self, x):
+        return keras.KerasTensor((*x.shape[:-1], 1), dtype=x.dtype)
+
+
+CUSTOM_OBJECTS = {
+    "SeriesStandardization": SeriesStandardization,
+    "ZeroPadding": ZeroPadding,
+    "MaskedGlobalAveragePooling": MaskedGlobalAveragePooling,
+    "StepsLike": StepsLike,
+}
