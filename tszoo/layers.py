@@ -78,6 +78,13 @@ class ZeroPadding(keras.layers.Layer):
     padding it sees alone, so outputs do not depend on what else is in the batch.
     """
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True  # it consumes the mask it is given; nothing downstream needs one
+
+    def compute_mask(self, x, mask=None):
+        return None
+
     def call(self, x, mask):
         return x * ops.cast(ops.expand_dims(mask, -1), x.dtype)
 
@@ -88,6 +95,13 @@ class ZeroPadding(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class MaskedGlobalAveragePooling(keras.layers.Layer):
     """Mean over valid steps only: ``sum(x * mask) / sum(mask)``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, x, mask=None):
+        return None
 
     def call(self, x, mask):
         weight = ops.cast(ops.expand_dims(mask, -1), x.dtype)

@@ -1,0 +1,134 @@
+"""Publishing a trained model into ``savedmodels/<name>/<version>/`` with its model card.
+
+Everything is written into a temporary folder beside the target and renamed into place in one step, so a crash
+leaves no half-written version; an existing version is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tszoo.registry import CARD, KERAS_FILE, README, _versions, file_hashes
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_ROOT = REPO / "savedmodels"
+
+
+def _yaml_scalar(value) -> str:
+    return json.dumps(value)  # JSON strings and numbers are valid YAML scalars
+
+
+def render_card(card: dict, sections: dict[str, str] | None = None) -> str:
+    """README.md: YAML front matter in Hugging Face's model-card form, then the card in prose and tables."""
+    front = ["---", "library_name: keras", "license: apache-2.0", "pipeline_tag: feature-extraction",
+             "tags:", "  - time-series", "  - time-series-classification", "  - tszoo", f"  - {card['name']}",
+             "datasets:"]
+    front += [f"  - ucr/{d}" for d in card.get("training", {}).get("datasets", [])] or ["  - ucr"]
+    metrics = card.get("metrics", {})
+    scalar_metrics = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
+    if scalar_metrics:
+        front += ["model-index:", f"  - name: {card['name']}-v{card['version']}", "    results:",
+                  "      - task:", "          type: time-series-classification", "        metrics:"]
+        for k, v in scalar_metrics.items():
+            front += [f"          - type: {k}", f"            value: {_yaml_scalar(v)}"]
+    front.append("---")
+    sig = card["signature"]
+    lines = [
+        f"# {card['name']} v{card['version']}", "", card.get("description", ""), "",
+        "## Use", "", "```python", "import tszoo",
+        f"model = tszoo.load({card['name']!r}, version={card['version']})  # verifies every file's sha256",
+        "embedding = model.predict(series)  # float32 [batch, time, 1], shorter series NaN-padded at the end",
+        "```", "",
+        f"SavedModel signature `serving_default`: input `{sig['input']}` float32 `[batch, time, 1]` "
+        f"(NaN-padded), output `{sig['output']}` float32 `[batch, {card.get('output_size')}]`. "
+        "The model z-normalises each series over its valid points and masks the padding itself.", "",
+        "## Architecture", "", f"- builder: `{card['builder']['function']}`",
+        f"- arguments: `{json.dumps(card['builder']['arguments'])}`",
+        f"- parameters: {card['parameters']:,}", f"- output size: {card.get('output_size')}", "",
+    ]
+    training = {k: v for k, v in card.get("training", {}).items() if k != "history"}
+    if training:
+        lines += ["## Training", "", "| setting | value |", "|---|---|"]
+        lines += [f"| {k} | {json.dumps(v) if not isinstance(v, str) else v} |" for k, v in training.items()]
+        lines.append("")
+    if metrics:
+        lines += ["## Metrics", "", "| metric | value |", "|---|---|"]
+        lines += [f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in metrics.items()]
+        lines.append("")
+    for title, body in (sections or {}).items():
+        lines += [f"## {title}", "", body.strip(), ""]
+    lines += ["## Versions", ""] + [f"- {k}: {v}" for k, v in card["software"].items()] + [
+        "", f"Published {card['created']}. `tszoo.json` holds this card as data with the sha256 of every file."]
+    return "\n".join(front) + "\n\n" + "\n".join(lines) + "\n"
+
+
+def software_versions() -> dict:
+    import keras
+    import numpy
+    import tensorflow as tf
+
+    import tszoo
+
+    return {"tszoo": tszoo.__version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+            "numpy": numpy.__version__, "python": platform.python_version()}
+
+
+def publish_model(model, name: str, *, root=None, version: int | None = None, description: str = "",
+                  builder: dict, training: dict | None = None, metrics: dict | None = None,
+                  card_sections: dict | None = None, extra: dict | None = None) -> Path:
+    """Write ``model`` as ``<root>/<name>/<version>/`` and return that path.
+
+    ``version`` defaults to one more than the highest published; an existing version is an error.
+    """
+    from tszoo.export import output_name, write_savedmodel
+
+    root = Path(root) if root else DEFAULT_ROOT
+    if not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"model name {name!r}: use letters, digits, '-' and '_'")
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    existing = _versions(folder)
+    version = version if version is not None else (existing[-1] + 1 if existing else 1)
+    if not isinstance(version, int) or version < 1:
+        raise ValueError(f"version={version!r}; expected a positive integer")
+    target = folder / str(version)
+    if target.exists():
+        raise FileExistsError(f"{target} exists; a published version is never overwritten")
+    tmp = folder / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
+    try:
+        output = output_name(model)
+        write_savedmodel(model, tmp, output=output)
+        model.save(str(tmp / KERAS_FILE))
+        card = {
+            "name": name, "version": version, "description": description, "builder": builder,
+            "signature": {"name": "serving_default", "input": "series", "output": output},
+            "output_size": int(model.output.shape[-1]), "parameters": int(model.count_params()),
+            "training": training or {}, "metrics": metrics or {}, **(extra or {}),
+            "software": software_versions(), "platform": f"{platform.system()} {platform.machine()}",
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        (tmp / README).write_text(render_card(card, card_sections))
+        card["files"] = file_hashes(tmp)
+        (tmp / CARD).write_text(json.dumps(card, indent=2, default=str) + "\n")
+        _fsync_tree(tmp)
+        os.rename(tmp, target)  # atomic; fails rather than replace if the target appeared meanwhile
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def _fsync_tree(folder: Path) -> None:
+    if sys.platform.startswith("win"):
+        return
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
