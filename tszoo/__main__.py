@@ -1,0 +1,5 @@
+import sys
+
+from tszoo.cli import main
+
+sys.exit(main())
