@@ -95,13 +95,13 @@ def head_offsets(heads: dict[str, int]) -> list[int]:
 
 
 def multihead_loss(logits, labels, head_of_column, head):
-    """Per-example cross-entropy of one head: softmax over the columns of ``head`` only.
+    """Per-example cross-entropy of each example's own head: a softmax over that head's columns only.
 
-    ``labels`` are global column indices (the head's offset plus the class index); ``head_of_column`` maps
-    every column to its head.
+    ``labels`` are global column indices (the head's offset plus the class index); ``head_of_column`` maps every
+    column to its head; ``head`` gives each example's head (a vector, so a batch splits across replicas).
     """
-    own = ops.equal(head_of_column, head)
-    masked = ops.where(ops.expand_dims(own, 0), logits, ops.full_like(logits, -1e9))
+    own = ops.equal(ops.expand_dims(head_of_column, 0), ops.expand_dims(head, 1))
+    masked = ops.where(own, logits, ops.full_like(logits, -1e9))
     return keras.losses.sparse_categorical_crossentropy(labels, masked, from_logits=True)
 
 

@@ -100,7 +100,7 @@ def test_convtimenet_multihead_and_finetune_heads_train(rng):
     x = ragged_batch(rng, [20] * 6)
     logits = model(x)
     columns = np.array([0, 0, 1, 1, 1])
-    loss = multihead_loss(logits, np.array([2, 3, 4, 2, 3, 4]), columns, 1)
+    loss = multihead_loss(logits, np.array([2, 3, 4, 2, 3, 4]), columns, np.ones(6, 'int32'))
     assert loss.shape == (6,) and np.isfinite(np.asarray(loss)).all()
     clf = add_classification_head(body, 2)
     clf.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
