@@ -20,3 +20,36 @@ def ragged_batch(rng, lengths, trailing_zeros=0):
         if trailing_zeros:
             X[i, n - trailing_zeros: n, 0] = 0.0
     return X
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """A tiny TimeNet and a tiny ConvTimeNet, each trained a few steps on GunPoint and published into a temporary
+    models folder: ``{"root": Path, "timenet": version path, "convtimenet": version path}``."""
+    import keras
+
+    from builders.convtimenet_model import build_convtimenet, build_multihead
+    from builders.publish import publish_model
+    from builders.timenet_model import build_timenet, reconstruction_loss
+    from tszoo.datasets import load_ucr
+
+    keras.utils.set_random_seed(0)
+    root = tmp_path_factory.mktemp("tiny_models")
+    X, y = load_ucr("GunPoint", "train")
+    x = X[..., None]
+    autoencoder, encoder = build_timenet(units=8, num_layers=3, dropout=0.0)
+    autoencoder.compile(keras.optimizers.Adam(0.01), loss=reconstruction_loss)
+    autoencoder.fit(x, x, epochs=12, batch_size=10, verbose=0)
+    tn = publish_model(encoder, "timenet", root=root, builder={
+        "function": "builders.timenet_model.build_timenet", "arguments": {"units": 8, "num_layers": 3}},
+        training={"datasets": ["GunPoint"], "epochs": 2})
+    body = build_convtimenet(kernel_sizes=(3, 8), filters=4, num_blocks=2, bottleneck=4)
+    multi = build_multihead(body, {"GunPoint": 2})
+    multi.compile(keras.optimizers.Adam(0.01),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    multi.fit(x, y - 1, epochs=2, batch_size=25, verbose=0)
+    ctn = publish_model(body, "convtimenet", root=root, builder={
+        "function": "builders.convtimenet_model.build_convtimenet",
+        "arguments": {"kernel_sizes": [3, 8], "filters": 4, "num_blocks": 2, "bottleneck": 4}},
+        training={"datasets": ["GunPoint"], "epochs": 2})
+    return {"root": root, "timenet": tn, "convtimenet": ctn}

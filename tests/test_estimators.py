@@ -1,0 +1,106 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.linear_model import LogisticRegression
+
+from tszoo.datasets import load_ucr
+from tszoo.estimators import ConvTimeNetClassifier, TimeNetClassifier, TimeNetEmbedder
+
+
+@pytest.fixture(scope="module")
+def gunpoint():
+    X, y = load_ucr("GunPoint", "train")
+    Xt, yt = load_ucr("GunPoint", "test")
+    return X, y, Xt[:60], yt[:60]
+
+
+def test_embedder_shapes_layers_and_input_forms(tiny_models, gunpoint):
+    X, *_ = gunpoint
+    emb = TimeNetEmbedder(model=str(tiny_models["timenet"]))
+    E = emb.fit(X[:10]).transform(X[:10])
+    assert E.shape == (10, 24)
+    # a list of different lengths gives the same rows as the NaN-padded array
+    as_list = [X[0], X[1, :100]]
+    padded = np.full((2, 150), np.nan, np.float32)
+    padded[0], padded[1, :100] = X[0], X[1, :100]
+    np.testing.assert_allclose(emb.transform(as_list), emb.transform(padded), atol=1e-5)
+    # aeon 3-D multivariate: channels embedded one by one, concatenated
+    multi = np.stack([X[:5], X[5:10]], axis=1)
+    E3 = TimeNetEmbedder(model=str(tiny_models["timenet"])).fit(multi).transform(multi)
+    assert E3.shape == (5, 48)
+    np.testing.assert_allclose(E3[:, 24:], E[5:10], atol=1e-5)
+    layer2 = TimeNetEmbedder(model=str(tiny_models["timenet"]), layers=2).fit(X[:10]).transform(X[:10])
+    np.testing.assert_allclose(layer2, E[:, 8:16], atol=1e-6)
+    with pytest.raises(ValueError, match="layers"):
+        TimeNetEmbedder(model=str(tiny_models["timenet"]), layers=4).fit(X[:3])
+
+
+def test_timenet_classifier_learns_and_follows_sklearn(tiny_models, gunpoint):
+    X, y, Xt, yt = gunpoint
+    clf = TimeNetClassifier(model=str(tiny_models["timenet"]), random_state=0, cv=3)
+    assert clf.fit(X, y) is clf
+    assert set(clf.predict(Xt)) <= {1, 2} and clf.classes_.tolist() == [1, 2]
+    assert clf.score(Xt, yt) > 0.6  # chance is 0.5
+    proba = clf.predict_proba(Xt)
+    assert proba.shape == (60, 2) and np.allclose(proba.sum(1), 1)
+    assert "C" in clf.best_params_ and "gamma" in clf.best_params_
+    twin = clone(clf)
+    assert twin.get_params() == clf.get_params() and not hasattr(twin, "svc_")
+    with pytest.raises(NotFittedError):
+        twin.predict(Xt)
+
+
+def test_timenet_in_pipeline_and_gridsearch(tiny_models, gunpoint):
+    X, y, Xt, yt = gunpoint
+    pipe = make_pipeline(TimeNetEmbedder(model=str(tiny_models["timenet"])), LogisticRegression(max_iter=500))
+    assert pipe.fit(X, y).score(Xt, yt) > 0.6
+    search = GridSearchCV(TimeNetClassifier(model=str(tiny_models["timenet"]), cv=2, probability=False),
+                          {"C": [1.0, 10.0]}, cv=2)
+    search.fit(X, y)
+    assert search.best_params_["C"] in (1.0, 10.0)
+
+
+def test_convtimenet_finetunes_repeatably_and_scratch_differs(tiny_models, gunpoint):
+    X, y, Xt, yt = gunpoint
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=4, random_state=1)
+    a = ConvTimeNetClassifier(**kw).fit(X, y)
+    b = ConvTimeNetClassifier(**kw).fit(X, y)
+    np.testing.assert_allclose(a.predict_proba(Xt), b.predict_proba(Xt), atol=1e-5)
+    assert a.epochs_run_ == 4 and len(a.history_["loss"]) == 4
+    assert a.history_["loss"][-1] < a.history_["loss"][0]
+    scratch = ConvTimeNetClassifier(pretrained=False, **kw).fit(X, y)
+    assert np.abs(scratch.predict_proba(Xt) - a.predict_proba(Xt)).max() > 1e-4
+    assert set(a.predict(Xt)) <= {1, 2}
+
+
+def test_convtimenet_multivariate_and_validation_split(tiny_models, gunpoint):
+    X, y, Xt, _ = gunpoint
+    multi = np.stack([X, X[::-1]], axis=1)
+    clf = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), epochs=2, random_state=0,
+                                validation_fraction=0.2).fit(multi, y)
+    assert "val_loss" in clf.history_
+    assert clf.predict_proba(np.stack([Xt, Xt], axis=1)).shape == (60, 2)
+    with pytest.raises(ValueError, match="channel"):
+        clf.predict(Xt)
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: TimeNetClassifier(model=p["timenet"]),
+    lambda p: ConvTimeNetClassifier(model=p["convtimenet"], epochs=1),
+])
+def test_estimators_refuse_bad_input(tiny_models, make):
+    clf = make({k: str(v) for k, v in tiny_models.items()})
+    X = np.random.default_rng(0).normal(size=(6, 20))
+    with pytest.raises(ValueError, match="one label per series"):
+        clf.fit(X, [1, 2])
+    with pytest.raises(ValueError, match="single class"):
+        clf.fit(X, [1] * 6)
+    bad = X.copy()
+    bad[0, 3] = np.nan
+    with pytest.raises(ValueError, match="missing values"):
+        clf.fit(bad, [1, 2] * 3)
+    with pytest.raises(TypeError):
+        clf.fit(np.array([["a"] * 5] * 6), [1, 2] * 3)
