@@ -16,6 +16,7 @@ import numpy as np
 from tszoo.datasets import ROOT_ENV, load_ucr
 
 REPO = Path(__file__).resolve().parent.parent
+DEFAULT_MODELS = REPO / "savedmodels"
 DEFAULT_ARCHIVE = REPO.parent / "shared" / "ucr" / "UCRArchive_2018"
 
 

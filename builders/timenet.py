@@ -81,7 +81,8 @@ def train(args):
 
 
 def publish(args):
-    from builders.publish import publish_model
+    from builders.data import DEFAULT_MODELS
+    from tszoo.publishing import publish_model
     from builders.timenet_model import build_timenet
     from builders.training import read_history
 
@@ -93,12 +94,13 @@ def publish(args):
     best = min(history, key=lambda r: r["val_reconstruction_mse"])
     extra = json.loads(Path(args.card).read_text()) if args.card else {}
     path = publish_model(
-        encoder, "timenet", root=args.root, version=args.version,
+        encoder, "timenet", root=args.root or DEFAULT_MODELS, version=args.version,
         description="TimeNet (Malhotra et al. 2017): a 3-layer GRU sequence autoencoder pretrained without labels "
                     "on 18 UCR datasets; its encoder embeds a univariate series of any length into 180 numbers.",
         builder={"function": "builders.timenet_model.build_timenet",
                  "arguments": {k: settings[k] for k in ("units", "num_layers", "dropout")}},
-        training={**settings, "epochs_run": len(history), "best_epoch": best["epoch"],
+        training={"datasets": settings["train_datasets"], **settings, "epochs_run": len(history),
+                  "best_epoch": best["epoch"],
                   "wall_time_s": round(sum(r["seconds"] for r in history)),
                   "history": history},
         metrics={"validation_reconstruction_mse": best["val_reconstruction_mse"], **extra.get("metrics", {})},

@@ -29,7 +29,7 @@ def tiny_models(tmp_path_factory):
     import keras
 
     from builders.convtimenet_model import build_convtimenet, build_multihead
-    from builders.publish import publish_model
+    from tszoo.publishing import publish_model
     from builders.timenet_model import build_timenet, reconstruction_loss
     from tszoo.datasets import load_ucr
 

@@ -12,7 +12,7 @@ from conftest import ragged_batch
 
 import tszoo
 from builders.convtimenet_model import build_convtimenet
-from builders.publish import publish_model
+from tszoo.publishing import publish_model
 from tszoo.registry import CARD, MODELS_ENV
 
 

@@ -9,6 +9,8 @@ import argparse
 import json
 import os
 import sys
+import time
+from pathlib import Path
 
 
 def _quiet_tensorflow():
@@ -42,6 +44,137 @@ def cmd_info(args):
     return 0
 
 
+def _progress(args, total, desc):
+    """A tqdm bar on stderr, silent with --quiet."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=args.quiet, file=sys.stderr, leave=False)
+
+
+def _epoch_bar(args, epochs):
+    import keras
+
+    class EpochBar(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.bar = _progress(args, epochs, "fine-tuning")
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{(logs or {}).get('loss', float('nan')):.4f}")
+
+        def on_train_end(self, logs=None):
+            self.bar.close()
+
+    return EpochBar()
+
+
+def _load_train_test(args):
+    from tszoo.datasets import load_ucr, read_labeled
+
+    if args.dataset:
+        if args.train or args.test:
+            raise ValueError("give either --dataset or --train/--test, not both")
+        return (*load_ucr(args.dataset, "train"), *load_ucr(args.dataset, "test"), args.dataset)
+    if not (args.train and args.test):
+        raise ValueError("give --dataset NAME, or both --train FILE and --test FILE")
+    X, y = read_labeled(args.train, args.label_column)
+    Xt, yt = read_labeled(args.test, args.label_column)
+    return X, y, Xt, yt, Path(args.train).name.split(".")[0].replace("_TRAIN", "")
+
+
+def _kind(card) -> str:
+    function = card.get("builder", {}).get("function", "")
+    return "timenet" if "timenet_model" in function or "TimeNet" in function else "convtimenet"
+
+
+def cmd_finetune(args):
+    import numpy as np
+
+    from tszoo.estimators import ConvTimeNetClassifier
+    from tszoo.publishing import publish_model
+    from tszoo.registry import info
+
+    card = info(args.name)
+    if _kind(card) == "timenet":
+        raise ValueError(f"{args.name} is a TimeNet embedding model, which is not fine-tuned: its classifier is an "
+                         f"SVM on frozen embeddings; run 'tszoo evaluate {args.name} ...' for TN-C")
+    X, y, Xt, yt, data_name = _load_train_test(args)
+    clf = ConvTimeNetClassifier(model=args.name, epochs=args.epochs, random_state=args.seed)
+    began = time.time()
+    import keras  # noqa: F401  (after argument checks: importing TensorFlow takes seconds)
+
+    clf.fit(X, y, callbacks=[_epoch_bar(args, args.epochs)])
+    seconds = time.time() - began
+    accuracy = float(np.mean(clf.predict(Xt) == yt))
+    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in f"{card['name']}-{data_name}")
+    path = publish_model(
+        clf.model_, name, root=args.out,
+        description=f"{card['name']} v{card['version']} fine-tuned on {data_name} ({len(X)} training series).",
+        builder={"function": "tszoo.estimators.ConvTimeNetClassifier", "arguments": {
+            "model": card["name"], "version": card["version"], "epochs": args.epochs, "random_state": args.seed}},
+        training={"datasets": [data_name], "n_train": len(X), "epochs": clf.epochs_run_,
+                  "wall_time_s": round(seconds, 1), "base_model": f"{card['name']}/{card['version']}"},
+        metrics={"test_accuracy": accuracy, "n_test": len(Xt)},
+        extra={"classes": clf.classes_.tolist()})
+    if args.plots:
+        from tszoo import plots
+
+        plots.save_finetune_plots(clf, Xt, yt, args.plots)
+    if args.export:
+        from tszoo.export import export
+
+        export(clf.model_, Path(args.out) / f"{name}-{args.export}", format=args.export)
+    print(f"fine-tuned model saved in {path} (load it with tszoo.load({str(path)!r}))")
+    print(f"test accuracy on {data_name}: {accuracy:.4f} ({len(Xt)} series; fine-tuning took {seconds:.0f} s)")
+    return 0
+
+
+def cmd_evaluate(args):
+    import numpy as np
+
+    from tszoo.registry import info
+
+    card = info(args.name)
+    X, y, Xt, yt, data_name = _load_train_test(args)
+    if card.get("signature", {}).get("output") == "probabilities":
+        from tszoo.estimators import load_cached, predict_batched
+        from tszoo.validation import check_univariate
+
+        classes = np.array(card["classes"])
+        proba = predict_batched(load_cached(args.name), check_univariate(Xt)[..., None])
+        accuracy = float(np.mean(classes[proba.argmax(1)] == yt))
+        method = "fine-tuned classifier"
+    elif _kind(card) == "timenet":
+        from tszoo.estimators import TimeNetClassifier
+
+        accuracy = TimeNetClassifier(model=args.name, probability=False, random_state=args.seed).fit(X, y).score(
+            Xt, yt)
+        method = "TN-C (frozen embeddings, RBF SVM)"
+    else:
+        from tszoo.estimators import ConvTimeNetClassifier
+
+        accuracy = ConvTimeNetClassifier(model=args.name, epochs=args.epochs, random_state=args.seed).fit(
+            X, y).score(Xt, yt)
+        method = f"fine-tuned for {args.epochs} epochs"
+    print(f"{card['name']} v{card['version']} on {data_name}, {method}: test accuracy {accuracy:.4f}")
+    return 0
+
+
+def cmd_embed(args):
+    import numpy as np
+
+    from tszoo.datasets import load_ucr, read_unlabeled
+    from tszoo.estimators import embed, load_cached
+
+    if bool(args.data) == bool(args.dataset):
+        raise ValueError("give either --data FILE or --dataset NAME")
+    X = read_unlabeled(args.data) if args.data else load_ucr(args.dataset, args.split)[0]
+    E = embed(load_cached(args.name), X)
+    np.save(args.out, E)
+    print(f"{E.shape[0]} embeddings of size {E.shape[1]} written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tszoo", description="Pretrained time-series classification models.")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -52,6 +185,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", type=int, default=None)
     p.add_argument("--json", action="store_true", help="the card as JSON, with file hashes")
     p.set_defaults(func=cmd_info)
+
+    def data_args(p):
+        p.add_argument("--dataset", help="a UCR dataset: bundled with aeon, or under $TSZOO_UCR_ROOT")
+        p.add_argument("--train", help="training file: .tsv, .tsv.gz, .ts, .csv or .npz")
+        p.add_argument("--test", help="test file, same formats")
+        p.add_argument("--label-column", default="0", help="CSV label column, by name or position (default 0)")
+        p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("finetune", help="fine-tune a model on a dataset, print test accuracy, save it")
+    p.add_argument("name")
+    data_args(p)
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--out", default="finetuned", help="models folder for the result (default ./finetuned)")
+    p.add_argument("--export", choices=["savedmodel", "tflite", "onnx"], default=None)
+    p.add_argument("--plots", default=None, help="folder for training-curve and confusion-matrix PNGs")
+    p.set_defaults(func=cmd_finetune)
+    p = sub.add_parser("evaluate", help="test accuracy of a model on a dataset")
+    p.add_argument("name")
+    data_args(p)
+    p.add_argument("--epochs", type=int, default=40)
+    p.set_defaults(func=cmd_evaluate)
+    p = sub.add_parser("embed", help="write embeddings of a collection of series to .npy")
+    p.add_argument("name")
+    p.add_argument("--data", help=".npy, .tsv, .tsv.gz, .ts, .csv or .npz")
+    p.add_argument("--dataset", help="a UCR dataset")
+    p.add_argument("--split", default="train", choices=["train", "test"])
+    p.add_argument("--out", default="embeddings.npy")
+    p.set_defaults(func=cmd_embed)
     return parser
 
 
@@ -59,6 +220,8 @@ def main(argv=None) -> int:
     _quiet_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if hasattr(args, "label_column") and args.label_column.lstrip("-").isdigit():
+        args.label_column = int(args.label_column)
     try:
         return args.func(args)
     except (ValueError, TypeError, FileNotFoundError, FileExistsError, KeyError) as exc:

@@ -116,3 +116,74 @@ def load_ucr(name: str, split: str = "train", root=None, missing: str = "raise")
         ``X`` float32 ``(n, longest)`` NaN-padded at the end, and ``y`` the labels as written in the file.
     """
     return read_series_file(find_ucr_file(name, split, root), missing=missing)
+
+
+def read_csv_series(path, label_column=0, missing: str = "raise"):
+    """A CSV with one series per row and a label column chosen by name or position (default: the first).
+
+    A header row is detected: if the first row's values (other than the label) are not all numbers, it is one.
+    Empty cells at a row's end are padding (NaN).
+    """
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: could not read it as CSV ({exc})") from exc
+    numeric = pd.to_numeric(pd.Series(first), errors="coerce").notna().tolist()
+    if isinstance(label_column, str) and not label_column.lstrip("-").isdigit():
+        has_header = True
+    else:
+        position = int(label_column)
+        others = [ok for i, ok in enumerate(numeric) if i != position % max(len(numeric), 1)]
+        has_header = not all(others)
+    try:
+        df = pd.read_csv(path, header=0 if has_header else None)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: could not read it as CSV ({exc})") from exc
+    if isinstance(label_column, str) and not label_column.lstrip("-").isdigit():
+        if label_column not in df.columns:
+            raise ValueError(f"{path}: no column named {label_column!r}; columns are {list(df.columns)[:10]}")
+        label = label_column
+    else:
+        position = int(label_column)
+        if not -df.shape[1] <= position < df.shape[1]:
+            raise ValueError(f"{path}: label column {position} is out of range for {df.shape[1]} columns")
+        label = df.columns[position]
+    y = df.pop(label).to_numpy()
+    X = check_series(df.to_numpy(), missing=missing, name=str(path))
+    return X, _labels_as_written(y)
+
+
+def read_labeled(path, label_column=0, missing: str = "raise"):
+    """``(X, y)`` from a UCR ``.tsv``/``.tsv.gz``/``.ts`` file, a CSV (see :func:`read_csv_series`) or an
+    ``.npz`` holding arrays ``X`` and ``y``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    name = path.name.lower()
+    if name.endswith((".tsv", ".tsv.gz", ".ts")):
+        return read_series_file(path, missing=missing)
+    if name.endswith(".csv"):
+        return read_csv_series(path, label_column, missing=missing)
+    if name.endswith(".npz"):
+        with np.load(path, allow_pickle=False) as data:
+            if "X" not in data or "y" not in data:
+                raise ValueError(f"{path}: an .npz needs arrays named X and y; it has {list(data.keys())}")
+            return check_series(data["X"], missing=missing, name=str(path)), _labels_as_written(data["y"])
+    raise ValueError(f"{path}: unknown format; expected .tsv, .tsv.gz, .ts, .csv or .npz")
+
+
+def read_unlabeled(path, missing: str = "raise"):
+    """Series without labels: ``.npy`` (2-D or 3-D), or any format :func:`read_labeled` reads."""
+    path = Path(path)
+    if path.name.lower().endswith(".npy"):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such file")
+        try:
+            data = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise ValueError(f"{path}: not a numeric .npy array ({exc})") from exc
+        return check_series(data, missing=missing, name=str(path))
+    return read_labeled(path, missing=missing)[0]

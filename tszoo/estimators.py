@@ -312,7 +312,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         probabilities = keras.layers.Dense(n_classes, activation="softmax", name="probabilities")(embedding)
         return keras.Model(series, probabilities, name=f"{body.name}_classifier")
 
-    def fit(self, X, y):
+    def fit(self, X, y, callbacks=None):
+        """Fine-tune on ``(X, y)``; ``callbacks``: extra Keras callbacks (e.g. a progress bar)."""
         import keras
 
         X3 = _as_3d(X, self.missing)
@@ -343,7 +344,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
                             metrics=["accuracy"])
         monitor = "val_loss" if val is not None else "loss"
         best = _KeepBest(monitor)
-        callbacks = [keras.callbacks.ReduceLROnPlateau(monitor, factor=0.5, patience=5, min_lr=1e-5), best]
+        callbacks = [keras.callbacks.ReduceLROnPlateau(monitor, factor=0.5, patience=5, min_lr=1e-5), best,
+                     *(callbacks or [])]
         history = self.model_.fit(Xt[fit_idx], codes[fit_idx], batch_size=batch, epochs=epochs,
                                   validation_data=val, callbacks=callbacks, verbose=self.verbose, shuffle=True)
         best.restore(self.model_)

@@ -1,4 +1,6 @@
-"""Publishing a trained model into ``savedmodels/<name>/<version>/`` with its model card.
+"""Writing a model as a versioned, verifiable folder ``<root>/<name>/<version>/`` with its model card.
+
+Used for the zoo's published models (builders/) and for users' fine-tuned models (``tszoo finetune``).
 
 Everything is written into a temporary folder beside the target and renamed into place in one step, so a crash
 leaves no half-written version; an existing version is never overwritten.
@@ -16,9 +18,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tszoo.registry import CARD, KERAS_FILE, README, _versions, file_hashes
-
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_ROOT = REPO / "savedmodels"
 
 
 def _yaml_scalar(value) -> str:
@@ -80,7 +79,7 @@ def software_versions() -> dict:
             "numpy": numpy.__version__, "python": platform.python_version()}
 
 
-def publish_model(model, name: str, *, root=None, version: int | None = None, description: str = "",
+def publish_model(model, name: str, *, root, version: int | None = None, description: str = "",
                   builder: dict, training: dict | None = None, metrics: dict | None = None,
                   card_sections: dict | None = None, extra: dict | None = None) -> Path:
     """Write ``model`` as ``<root>/<name>/<version>/`` and return that path.
@@ -89,7 +88,7 @@ def publish_model(model, name: str, *, root=None, version: int | None = None, de
     """
     from tszoo.export import output_name, write_savedmodel
 
-    root = Path(root) if root else DEFAULT_ROOT
+    root = Path(root)
     if not name or not name.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"model name {name!r}: use letters, digits, '-' and '_'")
     folder = root / name

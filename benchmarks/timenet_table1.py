@@ -1,0 +1,160 @@
+"""TimeNet's Table 1, side by side with the paper: TN-C error on the 30 ``timenet_test`` datasets.
+
+    python benchmarks/timenet_table1.py --model timenet --out bench_out/timenet_table1
+
+For each dataset (official split): TN-C (the whole 180-number embedding), TN-C_L1..L3 (one GRU layer's 60),
+TN-C_2/3 (two thirds of the training labels, stratified, seed 0), next to the paper's TN-C and DTW-C and the
+archive's DTW (learned window). Resumable: finished datasets are kept in ``<out>/rows.jsonl``; a rerun does the
+rest. Writes ``table1.csv`` and ``table1.md`` and prints the table.
+
+SVM parameters (C, gamma) are chosen by stratified 3-fold cross-validation on the training split only; where the
+training split has more than 2,000 series the search runs on a stratified sample of 2,000 of them (to bound the
+time on CPU) and the chosen SVM is then fitted on the whole training split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "anchors" / "ucr_reference.csv"
+SEARCH_CAP = 2000
+
+
+def reference_table(path=REFERENCE) -> dict[str, dict]:
+    with open(path) as f:
+        return {row["dataset"]: row for row in csv.DictReader(f)}
+
+
+def _float(v):
+    return float(v) if v not in ("", None) else None
+
+
+def tnc_error(E_train, y_train, E_test, y_test, seed=0):
+    from sklearn.model_selection import train_test_split
+
+    from tszoo.estimators import TimeNetClassifier
+
+    clf = TimeNetClassifier(cv=3, probability=False, random_state=seed)
+    if len(E_train) > SEARCH_CAP:
+        idx, _ = train_test_split(np.arange(len(E_train)), train_size=SEARCH_CAP, stratify=y_train,
+                                  random_state=seed)
+        clf.fit_embeddings(E_train[idx], y_train[idx])
+        clf = TimeNetClassifier(C=clf.best_params_["C"], gamma=clf.best_params_["gamma"], probability=False,
+                                random_state=seed)
+    clf.fit_embeddings(E_train, y_train)
+    return float(np.mean(clf.predict_embeddings(E_test) != y_test)), clf.best_params_
+
+
+def evaluate_dataset(model, name, archive, units, layers):
+    from sklearn.model_selection import train_test_split
+
+    from tszoo.datasets import load_ucr
+    from tszoo.estimators import embed
+
+    X, y = load_ucr(name, "train", root=archive)
+    Xt, yt = load_ucr(name, "test", root=archive)
+    began = time.time()
+    E, Et = embed(model, X), embed(model, Xt)
+    embed_s = time.time() - began
+    row = {"dataset": name, "length": X.shape[1], "n_train": len(X), "n_test": len(Xt),
+           "embed_seconds": round(embed_s, 1), "embed_series_per_s": round((len(X) + len(Xt)) / embed_s, 1)}
+    row["tn_c"], row["svm_params"] = tnc_error(E, y, Et, yt)
+    for layer in range(1, layers + 1):
+        cols = slice((layer - 1) * units, layer * units)
+        row[f"tn_c_l{layer}"], _ = tnc_error(E[:, cols], y, Et[:, cols], yt)
+    two_thirds, _ = train_test_split(np.arange(len(y)), train_size=2 / 3, stratify=y, random_state=0)
+    row["tn_c_2_3"], _ = tnc_error(E[two_thirds], y[two_thirds], Et, yt)
+    row["seconds"] = round(time.time() - began, 1)
+    return row
+
+
+def summarise(rows, reference, layers):
+    lines, table = [], []
+    cols = ["tn_c", *[f"tn_c_l{i}" for i in range(1, layers + 1)], "tn_c_2_3"]
+    header = ["dataset", "T", "TN-C (ours)", *[f"L{i}" for i in range(1, layers + 1)], "TN-C 2/3",
+              "TN-C (paper)", "DTW-C (paper)", "DTW (archive)", "vs DTW"]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    counts = {"win": 0, "tie": 0, "loss": 0}
+    for r in rows:
+        ref = reference.get(r["dataset"], {})
+        paper, paper_dtw = _float(ref.get("timenet_paper_tn_c_error")), _float(ref.get("timenet_paper_dtw_c_error"))
+        dtw = _float(ref.get("ucr_dtw_learned_w_error"))
+        ours = round(r["tn_c"], 3)
+        verdict = "-" if dtw is None else ("win" if ours < round(dtw, 3) else "tie" if ours == round(dtw, 3)
+                                           else "loss")
+        if verdict in counts:
+            counts[verdict] += 1
+        table.append({**{k: r[k] for k in ["dataset", "length", "n_train", "n_test", *cols]},
+                      "paper_tn_c": paper, "paper_dtw_c": paper_dtw, "archive_dtw": dtw, "vs_archive_dtw": verdict,
+                      "embed_series_per_s": r["embed_series_per_s"]})
+        fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+        lines.append("| " + " | ".join([r["dataset"], str(r["length"]), *[fmt(r[c]) for c in cols], fmt(paper),
+                                        fmt(paper_dtw), fmt(dtw), verdict]) + " |")
+    mean = {c: float(np.mean([r[c] for r in rows])) for c in cols}
+    paper_vals = [_float(reference[r["dataset"]]["timenet_paper_tn_c_error"]) for r in rows
+                  if _float(reference.get(r["dataset"], {}).get("timenet_paper_tn_c_error")) is not None]
+    lines.append("| **mean** | | " + " | ".join(f"**{mean[c]:.4f}**" for c in cols) +
+                 f" | {np.mean(paper_vals):.4f} | | | |")
+    summary = {"n_datasets": len(rows), "mean_error": mean, "paper_mean_tn_c_error": float(np.mean(paper_vals)),
+               "win_tie_loss_vs_archive_dtw": counts,
+               "at_least_as_good_as_dtw": counts["win"] + counts["tie"]}
+    lines.append("")
+    lines.append(f"TN-C at least as good as the archive's DTW on {counts['win'] + counts['tie']} of {len(rows)} "
+                 f"(win {counts['win']}, tie {counts['tie']}, loss {counts['loss']}); mean TN-C error "
+                 f"{mean['tn_c']:.4f} (paper: {np.mean(paper_vals):.4f} on the same datasets).")
+    return "\n".join(lines), table, summary
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="timenet", help="published name or version folder")
+    parser.add_argument("--archive", default=None)
+    parser.add_argument("--datasets", default=None, help="comma-separated (default: timenet_test)")
+    parser.add_argument("--out", default="bench_out/timenet_table1")
+    args = parser.parse_args(argv)
+
+    from builders.data import archive_root, load_splits
+    from tszoo.estimators import load_cached
+
+    archive = archive_root(args.archive)
+    names = args.datasets.split(",") if args.datasets else load_splits(archive)["timenet_test"]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    done_path = out / "rows.jsonl"
+    rows = [json.loads(x) for x in done_path.read_text().splitlines()] if done_path.exists() else []
+    done = {r["dataset"] for r in rows}
+    model = load_cached(args.model)
+    grus = [l for l in model.layers if l.name.startswith("encoder_gru_")]
+    for name in names:
+        if name in done:
+            continue
+        row = evaluate_dataset(model, name, archive, grus[0].units, len(grus))
+        print(f"{name}: TN-C error {row['tn_c']:.3f} ({row['seconds']} s)", flush=True)
+        with open(done_path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        rows.append(row)
+    rows = [r for n in names for r in rows if r["dataset"] == n]
+    markdown, table, summary = summarise(rows, reference_table(), len(grus))
+    (out / "table1.md").write_text(markdown + "\n")
+    with open(out / "table1.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(table[0]))
+        writer.writeheader()
+        writer.writerows(table)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()
