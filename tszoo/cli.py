@@ -14,7 +14,19 @@ from pathlib import Path
 
 
 def _quiet_tensorflow():
+    """Import TensorFlow with its C++ start-up lines (printed before logging is set up) kept off stderr."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def cmd_list(args):
@@ -83,8 +95,8 @@ def _load_train_test(args):
 
 
 def _kind(card) -> str:
-    function = card.get("builder", {}).get("function", "")
-    return "timenet" if "timenet_model" in function or "TimeNet" in function else "convtimenet"
+    function = card.get("builder", {}).get("function", "").rsplit(".", 1)[-1]
+    return "timenet" if function in ("build_timenet", "TimeNetClassifier") else "convtimenet"
 
 
 def cmd_finetune(args):
@@ -217,12 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    _quiet_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
     if hasattr(args, "label_column") and args.label_column.lstrip("-").isdigit():
         args.label_column = int(args.label_column)
     try:
+        if args.command not in ("list", "info"):
+            _quiet_tensorflow()
         return args.func(args)
     except (ValueError, TypeError, FileNotFoundError, FileExistsError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
