@@ -279,7 +279,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, model="convtimenet", version=None, pretrained=True, epochs=50, max_steps=None,
                  batch_size=None, learning_rate=1e-3, head_dropout=0.1, validation_fraction=None,
-                 random_state=None, verbose=0, missing="raise"):
+                 batchnorm="adapt", random_state=None, verbose=0, missing="raise"):
         self.model = model
         self.version = version
         self.pretrained = pretrained
@@ -289,6 +289,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.head_dropout = head_dropout
         self.validation_fraction = validation_fraction
+        self.batchnorm = batchnorm
         self.random_state = random_state
         self.verbose = verbose
         self.missing = missing
@@ -301,6 +302,16 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         body = load(self.model, self.version)
         if not self.pretrained:
             body = keras.models.clone_model(body)  # same architecture, fresh initial weights
+        if self.batchnorm not in ("adapt", "frozen"):
+            raise ValueError(f"batchnorm={self.batchnorm!r}; expected 'adapt' or 'frozen'")
+        for layer in body.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                if self.batchnorm == "frozen" and self.pretrained:
+                    layer.trainable = False  # inference mode: the pretrained statistics, not the batch's
+                else:
+                    # A short fine-tuning run is a few hundred steps: with Keras' default momentum (0.99) the
+                    # moving statistics would still be mostly the old ones when training ends.
+                    layer.momentum = 0.9
         series = keras.Input((None, n_channels), name="series")
         if n_channels == 1:
             embedding = body(series)
