@@ -11,8 +11,9 @@ shorter series padded with NaN at its end. A real 0.0 is data.
 
 __version__ = "0.1.0"
 
+from tszoo.export import export  # noqa: E402
 from tszoo.registry import IntegrityError, info, list_models, load, versions  # noqa: E402
 from tszoo.validation import check_series, to_model_input  # noqa: E402
 
-__all__ = ["IntegrityError", "check_series", "info", "list_models", "load", "to_model_input", "versions",
+__all__ = ["IntegrityError", "check_series", "export", "info", "list_models", "load", "to_model_input", "versions",
            "__version__"]

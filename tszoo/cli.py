@@ -187,6 +187,19 @@ def cmd_embed(args):
     return 0
 
 
+def cmd_export(args):
+    from tszoo.export import export
+
+    options = {}
+    if args.format == "tflite":
+        options = {"max_length": args.max_length, "quantize": args.quantize}
+    elif args.max_length or args.quantize:
+        raise ValueError("--max-length and --quantize apply to --format tflite only")
+    path = export(args.name, args.out, format=args.format, version=args.version, **options)
+    print(f"{args.format} written to {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tszoo", description="Pretrained time-series classification models.")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -225,6 +238,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="train", choices=["train", "test"])
     p.add_argument("--out", default="embeddings.npy")
     p.set_defaults(func=cmd_embed)
+    p = sub.add_parser("export", help="export a model as a SavedModel (TF Serving), TFLite or ONNX")
+    p.add_argument("name", help="a published model or a version folder (e.g. a fine-tuned model)")
+    p.add_argument("--format", choices=["savedmodel", "tflite", "onnx"], default="savedmodel")
+    p.add_argument("--out", required=True, help="SavedModel: <base>/<name>/<version> for TF Serving")
+    p.add_argument("--version", type=int, default=None)
+    p.add_argument("--max-length", type=int, default=None, help="TFLite: fixed length (default: any length)")
+    p.add_argument("--quantize", choices=["float16", "dynamic_int8"], default=None)
+    p.set_defaults(func=cmd_export)
     return parser
 
 

@@ -20,9 +20,12 @@ def standardize_series(series, epsilon: float = 1e-6):
     Returns ``(values, mask)``: values ``(batch, time, channels)`` with zeros at padded steps, and a boolean mask
     ``(batch, time)``, true where a step holds data. A constant series becomes all zeros.
     """
-    present = ops.logical_not(ops.isnan(series))
+    missing = ops.isnan(series)
+    present = ops.logical_not(missing)
     weight = ops.cast(present, series.dtype)
-    x = ops.where(present, series, ops.zeros_like(series))
+    # where(isnan(x), 0, x) with IsNaN itself as the condition: converters such as tf2onnx then keep a real
+    # select; given any other condition they may rewrite it as mask * x, and NaN * 0 is NaN.
+    x = ops.where(missing, ops.zeros_like(series), series)
     count = ops.maximum(ops.sum(weight, axis=1, keepdims=True), 1.0)
     mean = ops.sum(x, axis=1, keepdims=True) / count
     centred = (x - mean) * weight

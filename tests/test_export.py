@@ -1,0 +1,151 @@
+"""Every artifact of both models gives the Keras model's answer (max abs difference 1e-5, float32)."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import ragged_batch
+
+import tszoo
+from tszoo.datasets import load_ucr
+from tszoo.export import export, inference_copy, write_models_config
+from tszoo.serving import LocalServable, predict_request, response_array
+
+TOL = 1e-5
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    rng = np.random.default_rng(3)
+    X, _ = load_ucr("GunPoint", "test")
+    real = X[:6, :, None].copy()
+    real[1, 100:] = np.nan  # a NaN-padded batch of mixed lengths from real series
+    real[4, 37:] = np.nan
+    return {"random": ragged_batch(rng, [50, 17, 33, 50], trailing_zeros=3), "real": real}
+
+
+@pytest.fixture(scope="module", params=["timenet", "convtimenet"])
+def published(request, tiny_models):
+    path = tiny_models[request.param]
+    return request.param, path, tszoo.load(str(path))
+
+
+def test_inference_copy_drops_dropout_but_not_weights(published, inputs):
+    _, _, model = published
+    copy = inference_copy(model)
+    np.testing.assert_array_equal(copy.predict(inputs["real"], verbose=0), model.predict(inputs["real"], verbose=0))
+
+
+def test_savedmodel_serving_contract_grpc_and_rest(published, inputs, tmp_path):
+    name, path, model = published
+    base = tmp_path / "serving"
+    out = export(str(path), base / name / "1")
+    assert (out / "saved_model.pb").exists()
+    meta = json.loads((out / "assets.extra" / "tszoo.json").read_text())
+    assert meta["output"] == "embedding" and meta["input"] == "series"
+    servable = LocalServable(out)
+    for x in inputs.values():
+        expected = model.predict(x, verbose=0)
+        response = servable.predict(predict_request(x, name, version=1))
+        np.testing.assert_allclose(response_array(response, "embedding"), expected, atol=TOL)
+        body = json.dumps({"instances": x.tolist()})  # NaN padding travels as JSON NaN
+        rest = json.loads(servable.rest_predict(body))
+        np.testing.assert_allclose(np.array(rest["predictions"]), expected, atol=TOL)
+    config = write_models_config(base).read_text()
+    assert f'name: "{name}"' in config and f'base_path: "/models/{name}"' in config
+    with pytest.raises(FileExistsError):
+        export(str(path), base / name / "1")
+
+
+def test_keras_tfsmlayer_reads_the_savedmodel(published, inputs, tmp_path):
+    import keras
+
+    _, path, model = published
+    layer = keras.layers.TFSMLayer(str(path), call_endpoint="serving_default")
+    out = layer(tf.constant(inputs["real"]))
+    np.testing.assert_allclose(out["embedding"].numpy(), model.predict(inputs["real"], verbose=0), atol=TOL)
+
+
+def _run_tflite(path, x, fixed_batch):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    runner = interpreter.get_signature_runner()
+    if fixed_batch:
+        return np.concatenate([runner(series=x[i: i + 1])["embedding"] for i in range(len(x))])
+    return runner(series=x)["embedding"]
+
+
+@pytest.mark.parametrize("max_length", [None, 160])
+def test_tflite_builtins_only_matches_keras(published, inputs, tmp_path, max_length):
+    name, path, model = published
+    out = export(str(path), tmp_path / f"{name}.tflite", format="tflite", max_length=max_length)
+    meta = json.loads((tmp_path / f"{name}.tflite.json").read_text())
+    assert meta["max_length"] == max_length
+    for x in inputs.values():
+        if max_length:  # series up to max_length, NaN-padded to it
+            padded = np.full((len(x), max_length, 1), np.nan, np.float32)
+            padded[:, : x.shape[1]] = x
+            x_in = padded
+        else:
+            x_in = x
+        got = _run_tflite(out, x_in, fixed_batch=name == "timenet")
+        np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=TOL)
+
+
+def test_tflite_quantized_variants_stay_close(published, inputs, tmp_path):
+    name, path, model = published
+    x = inputs["real"]
+    expected = model.predict(x, verbose=0)
+    for quantize in ("float16", "dynamic_int8"):
+        out = export(str(path), tmp_path / f"{name}-{quantize}.tflite", format="tflite", quantize=quantize)
+        got = _run_tflite(out, x, fixed_batch=name == "timenet")
+        scale = np.abs(expected).max()
+        assert np.abs(got - expected).max() < 0.1 * scale  # close, not equal: the weights are rounded
+
+
+def test_onnx_dynamic_batch_and_length_matches_keras(published, inputs, tmp_path):
+    import onnx
+    import onnxruntime as ort
+
+    name, path, model = published
+    out = export(str(path), tmp_path / f"{name}.onnx", format="onnx")
+    proto = onnx.load(str(out))
+    meta = {p.key: json.loads(p.value) for p in proto.metadata_props}
+    assert meta["output"] == "embedding"
+    if name == "timenet":
+        assert any(n.op_type in ("Loop", "Scan") for n in proto.graph.node)  # masked GRUs became loops
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    assert session.get_inputs()[0].name == "series"
+    for x in inputs.values():
+        got = session.run(["embedding"], {"series": x})[0]
+        np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=TOL)
+
+
+def test_finetuned_classifier_exports_probabilities_and_labels(tiny_models, tmp_path):
+    from tszoo.estimators import ConvTimeNetClassifier
+    from tszoo.publishing import publish_model
+
+    X, y = load_ucr("GunPoint", "train")
+    clf = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), epochs=1, random_state=0).fit(X, y)
+    saved = publish_model(clf.model_, "gp", root=tmp_path, builder={"function": "x", "arguments": {}},
+                          extra={"classes": clf.classes_.tolist()})
+    out = export(str(saved), tmp_path / "gp.onnx", format="onnx")
+    import onnx
+    import onnxruntime as ort
+
+    meta = {p.key: json.loads(p.value) for p in onnx.load(str(out)).metadata_props}
+    assert meta["output"] == "probabilities" and meta["classes"] == [1, 2]
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    got = session.run(["probabilities"], {"series": X[:5, :, None]})[0]
+    np.testing.assert_allclose(got, clf.predict_proba(X[:5]), atol=TOL)
+
+
+def test_export_refuses_bad_options(tiny_models, tmp_path):
+    with pytest.raises(ValueError, match="format"):
+        export(str(tiny_models["convtimenet"]), tmp_path / "x", format="coreml")
+    with pytest.raises(TypeError, match="unknown option"):
+        export(str(tiny_models["convtimenet"]), tmp_path / "x.onnx", format="onnx", max_length=3)
+    with pytest.raises(ValueError, match="quantize"):
+        export(str(tiny_models["convtimenet"]), tmp_path / "x.tflite", format="tflite", quantize="int4")
