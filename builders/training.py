@@ -1,8 +1,7 @@
 """One training loop for every tszoo model: tf.distribute, checkpoints, exact resume, TensorBoard, progress.
 
 Why not ``model.fit``: resuming must continue exactly where a run stopped. Here the data of epoch ``e`` is a pure
-function of ``(seed, e)`` (``make_dataset(epoch)``), and model, optimizer (and the dropout seed state, which Keras
-keeps in the model's variables) and the epoch counter are checkpointed together after every epoch, so an
+function of ``(seed, e)`` (``make_dataset(epoch)``), and model, optimizer, the dropout seed state and the epoch counter are checkpointed together after every epoch, so an
 interrupted run resumed with ``resume=True`` replays the same batches from the same state.
 """
 
@@ -54,10 +53,16 @@ class Trainer:
             self.optimizer.build(self.model.trainable_variables)
             self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
             self.best = tf.Variable(math.inf, dtype=tf.float64, trainable=False, name="best")
-        self.checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=self.epoch, best=self.best)
+        # Dropout's random state lives in Keras SeedGenerator variables, which are in model.variables but not in
+        # what a checkpoint tracks through the model: saved explicitly, a resumed run draws the same masks.
+        weights = {id(v) for v in model.weights}
+        seed_states = [v for v in model.variables if id(v) not in weights]
+        self.checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=self.epoch, best=self.best,
+                                              seed_states=seed_states)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.out_dir / "checkpoints"),
                                                   max_to_keep=max_to_keep)
-        self._train_step = tf.function(self._distributed_step, input_signature=[batch_signature])
+        self.batch_signature = batch_signature
+        self._steps = {}
 
     def _step(self, batch):
         with tf.GradientTape() as tape:
@@ -71,6 +76,14 @@ class Trainer:
     def _distributed_step(self, batch):
         per_replica = self.strategy.run(self._step, args=(batch,))
         return self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    def _train_step(self, dataset):
+        """The traced step for this (distributed) dataset's element spec: one trace for any length or size."""
+        spec = dataset.element_spec
+        key = repr(spec)
+        if key not in self._steps:
+            self._steps[key] = tf.function(self._distributed_step, input_signature=[spec])
+        return self._steps[key]
 
     def restore(self) -> int:
         """Restore the latest checkpoint, if any; returns the epoch to start from."""
@@ -95,12 +108,16 @@ class Trainer:
         history = []
         for epoch in range(start, epochs):
             began = time.time()
-            dataset = self.strategy.experimental_distribute_dataset(make_dataset(epoch))
+            dataset = make_dataset(epoch)
+            if self.batch_signature is not None:  # every epoch's batches must fit the declared signature
+                tf.nest.assert_same_structure(dataset.element_spec, self.batch_signature)
+            dataset = self.strategy.experimental_distribute_dataset(dataset)
+            step = self._train_step(dataset)
             bar = keras.utils.Progbar(steps_per_epoch, verbose=verbose, stateful_metrics=["loss"],
                                       unit_name="batch")
             total, steps = 0.0, 0
             for batch in dataset:
-                loss = float(self._train_step(batch))
+                loss = float(step(batch))
                 total += loss
                 steps += 1
                 bar.update(steps, [("loss", total / steps)])
