@@ -99,6 +99,16 @@ def _kind(card) -> str:
     return "timenet" if function in ("build_timenet", "TimeNetClassifier") else "convtimenet"
 
 
+def _overlap_note(card, data_name):
+    """A model's own pretraining data is no test of transfer: say so when a user evaluates on it."""
+    seen = card.get("training", {}).get("datasets", [])
+    if data_name in seen:
+        return (f"note: {data_name} (train and test splits) was among {card['name']}'s pretraining datasets, so "
+                "this accuracy is a demonstration, not a transfer result; the model card reports the held-out "
+                "target datasets")
+    return None
+
+
 def cmd_finetune(args):
     import numpy as np
 
@@ -137,6 +147,9 @@ def cmd_finetune(args):
 
         export(clf.model_, Path(args.out) / f"{name}-{args.export}", format=args.export)
     print(f"fine-tuned model saved in {path} (load it with tszoo.load({str(path)!r}))")
+    note = _overlap_note(card, data_name)
+    if note:
+        print(note)
     print(f"test accuracy on {data_name}: {accuracy:.4f} ({len(Xt)} series; fine-tuning took {seconds:.0f} s)")
     return 0
 
@@ -168,6 +181,9 @@ def cmd_evaluate(args):
         accuracy = ConvTimeNetClassifier(model=args.name, epochs=args.epochs, random_state=args.seed).fit(
             X, y).score(Xt, yt)
         method = f"fine-tuned for {args.epochs} epochs"
+    note = _overlap_note(card, data_name)
+    if note:
+        print(note)
     print(f"{card['name']} v{card['version']} on {data_name}, {method}: test accuracy {accuracy:.4f}")
     return 0
 
