@@ -70,3 +70,15 @@ def test_bad_csv_names_the_file(models_env, tmp_path, capsys):
     assert main(["evaluate", "timenet", "--train", str(bad), "--test", str(bad), "--label-column", "label"]) == 2
     err = capsys.readouterr().err
     assert "bad.csv" in err and "non-numeric" in err
+
+
+def test_readme_main_job_on_the_published_model(tmp_path, capsys, monkeypatch):
+    """The README's second command, on the published ConvTimeNet: a fine-tuned GunPoint model, accuracy >= 0.95."""
+    monkeypatch.delenv(MODELS_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert "convtimenet" in tszoo.list_models()
+    assert main(["--quiet", "finetune", "convtimenet", "--dataset", "GunPoint"]) == 0
+    out = capsys.readouterr().out
+    accuracy = float(out.split("test accuracy on GunPoint:")[1].split()[0])
+    assert accuracy >= 0.95
+    assert tszoo.load(str(tmp_path / "finetuned" / "convtimenet-GunPoint" / "1")).output.shape[-1] == 2
