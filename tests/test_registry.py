@@ -131,3 +131,17 @@ def test_loads_from_a_read_only_folder(published, tmp_path):
 def test_a_path_that_is_not_a_model_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a published model version"):
         tszoo.load(str(tmp_path))
+
+
+def test_published_models_load_outside_the_source_tree(tmp_path):
+    """From another working directory, as a user of the installed package: the zoo's models are found."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != MODELS_ENV}
+    code = ("import tszoo, numpy as np; print(sorted(tszoo.list_models())); m = tszoo.load('convtimenet'); "
+            "print(m.predict(np.zeros((1, 30, 1), 'float32'), verbose=0).shape)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "'convtimenet'" in out.stdout and "(1, 128)" in out.stdout
