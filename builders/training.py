@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -128,7 +129,10 @@ class Trainer:
             self.epoch.assign(epoch + 1)
             if monitor is not None and record[monitor] < float(self.best.numpy()):
                 self.best.assign(record[monitor])
-                self.model.save_weights(str(self.out_dir / "best.weights.h5"))
+                # Through a temporary file and a rename: a kill mid-write leaves the previous best intact.
+                partial = self.out_dir / "best.partial.weights.h5"
+                self.model.save_weights(str(partial))
+                os.replace(partial, self.out_dir / "best.weights.h5")
                 record["best"] = True
             self.manager.save(checkpoint_number=epoch + 1)
             with writer.as_default():

@@ -1,0 +1,100 @@
+"""Faults cost nothing: a pretraining process killed at a random point resumes to the same weights as an
+uninterrupted run; a crash while publishing leaves no half-written version."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _tiny_archive(root):
+    """A small archive in the UCR layout, with the protocol file beside it."""
+    rng = np.random.default_rng(0)
+    archive = root / "UCRArchive_2018"
+    names = {"timenet_train": ["SinA", "SinB"], "timenet_validation": ["SinC"]}
+    for name in names["timenet_train"] + names["timenet_validation"]:
+        (archive / name).mkdir(parents=True)
+        for split in ("TRAIN", "TEST"):
+            rows = []
+            for i in range(24):
+                n = int(rng.integers(20, 40))
+                values = np.sin(np.linspace(0, rng.uniform(1, 4), n) + rng.uniform(0, 3))
+                rows.append("\t".join([str(i % 2 + 1), *[f"{v:.5f}" for v in values], *["NaN"] * (40 - n)]))
+            (archive / name / f"{name}_{split}.tsv").write_text("\n".join(rows) + "\n")
+    (root / "splits.json").write_text(json.dumps(names))
+    return archive
+
+
+def _train(archive, out, resume=False):
+    cmd = [sys.executable, "-m", "builders.timenet", "train", "--archive", str(archive), "--out", str(out),
+           "--units", "6", "--num-layers", "2", "--batch-size", "8", "--epochs", "4", "--quiet"]
+    return cmd + (["--resume"] if resume else [])
+
+
+def _weights(out):
+    import h5py  # written by Keras' save_weights
+
+    with h5py.File(out / "best.weights.h5") as f:
+        arrays = []
+        f.visititems(lambda name, obj: arrays.append((name, obj[()])) if hasattr(obj, "shape") else None)
+    return dict(arrays)
+
+
+def test_pretraining_killed_at_a_random_point_resumes_to_the_same_weights(tmp_path):
+    archive = _tiny_archive(tmp_path)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": REPO}
+    straight = tmp_path / "straight"
+    subprocess.run(_train(archive, straight), cwd=REPO, env=env, check=True, capture_output=True, timeout=600)
+
+    crashed = tmp_path / "crashed"
+    proc = subprocess.Popen(_train(archive, crashed), cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    # Kill somewhere after the first checkpoint and before the end.
+    deadline = time.time() + 300
+    while not (crashed / "checkpoints" / "checkpoint").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(np.random.default_rng().uniform(0.0, 1.5))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = len((crashed / "history.jsonl").read_text().splitlines())
+    assert done < 4, "the run finished before it could be killed; the test proves nothing"
+    subprocess.run(_train(archive, crashed, resume=True), cwd=REPO, env=env, check=True, capture_output=True,
+                   timeout=600)
+
+    history = [json.loads(x) for x in (crashed / "history.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history][-1] == 4
+    a, b = _weights(straight), _weights(crashed)
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def test_a_crash_while_publishing_leaves_no_version(tmp_path, monkeypatch):
+    import keras
+
+    from builders.convtimenet_model import build_convtimenet
+    from tszoo.publishing import publish_model
+
+    body = build_convtimenet((3,), 2, 1, 2)
+    calls = {"n": 0}
+    original = keras.Model.save
+
+    def crash(self, *args, **kwargs):
+        calls["n"] += 1
+        raise OSError("disk full")
+
+    monkeypatch.setattr(keras.Model, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        publish_model(body, "m", root=tmp_path, builder={"function": "x", "arguments": {}})
+    assert calls["n"] == 1
+    assert not (tmp_path / "m" / "1").exists()
+    assert not [p for p in (tmp_path / "m").iterdir()]  # no temporary folder left behind
+    monkeypatch.setattr(keras.Model, "save", original)
+    assert publish_model(body, "m", root=tmp_path, builder={"function": "x", "arguments": {}}).name == "1"
