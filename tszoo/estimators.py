@@ -89,6 +89,13 @@ def embed(model, X, batch_size: int = 256, missing: str = "raise") -> np.ndarray
     return np.concatenate(parts, axis=1)
 
 
+def embed_stream(model, chunks, batch_size: int = 256, missing: str = "raise"):
+    """Embed a collection too large for memory: ``chunks`` yields collections of series (any input form); this
+    yields their embeddings chunk by chunk, so memory stays bounded by one chunk whatever the collection's size."""
+    for chunk in chunks:
+        yield embed(model, chunk, batch_size, missing)
+
+
 def _timenet_layer_columns(model, layers):
     """Columns of the embedding that belong to the chosen GRU layers (1-based), as in TN-C_L1..L3."""
     if layers is None:
