@@ -82,3 +82,20 @@ def test_readme_main_job_on_the_published_model(tmp_path, capsys, monkeypatch):
     accuracy = float(out.split("test accuracy on GunPoint:")[1].split()[0])
     assert accuracy >= 0.95
     assert tszoo.load(str(tmp_path / "finetuned" / "convtimenet-GunPoint" / "1")).output.shape[-1] == 2
+
+
+def test_plot_commands_write_pngs(models_env, tmp_path, capsys):
+    from PIL import Image
+
+    assert main(["plot", "filters", "convtimenet", "--out", str(tmp_path / "filters.png")]) == 0
+    assert main(["plot", "tsne", "timenet", "--dataset", "ItalyPowerDemand", "--max-series", "60",
+                 "--out", str(tmp_path / "tsne.png")]) == 0
+    assert main(["--quiet", "finetune", "convtimenet", "--dataset", "ItalyPowerDemand", "--epochs", "1",
+                 "--out", str(tmp_path / "ft")]) == 0
+    assert main(["plot", "occlusion", str(tmp_path / "ft" / "convtimenet-ItalyPowerDemand" / "1"),
+                 "--dataset", "ItalyPowerDemand", "--index", "2", "--out", str(tmp_path / "occ.png")]) == 0
+    for name in ("filters.png", "tsne.png", "occ.png"):
+        width, height = Image.open(tmp_path / name).size
+        assert width > 300 and height > 300
+    assert main(["plot", "occlusion", "convtimenet", "--dataset", "GunPoint", "--out", str(tmp_path / "x.png")]) == 2
+    assert "needs a classifier" in capsys.readouterr().err

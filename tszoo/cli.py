@@ -216,6 +216,43 @@ def cmd_export(args):
     return 0
 
 
+def cmd_plot(args):
+    import numpy as np
+
+    from tszoo import plots
+    from tszoo.datasets import load_ucr, read_labeled
+    from tszoo.estimators import embed, load_cached
+
+    model = load_cached(args.name)
+    if args.kind == "filters":
+        fig = plots.first_layer_filters(model, title=f"{args.name}: first-layer filters")
+    else:
+        if args.dataset:
+            X, y = load_ucr(args.dataset, args.split)
+            label = args.dataset
+        elif args.data:
+            X, y = read_labeled(args.data, args.label_column)
+            label = Path(args.data).name
+        else:
+            raise ValueError(f"plot {args.kind} needs --dataset NAME or --data FILE")
+        if args.kind == "tsne":
+            idx = np.random.default_rng(0).permutation(len(X))[: args.max_series]
+            fig = plots.embedding_tsne(embed(model, X[idx]), y[idx], f"{args.name} embeddings of {label}")
+        else:
+            from tszoo.registry import info
+
+            if model.output.shape[-1] < 2 or "probabilities" not in [l.name for l in model.layers]:
+                raise ValueError(f"{args.name} is an embedding model; occlusion needs a classifier, e.g. one "
+                                 "written by 'tszoo finetune'")
+            if not 0 <= args.index < len(X):
+                raise ValueError(f"--index {args.index} is out of range for {len(X)} series")
+            classes = info(args.name).get("classes")
+            fig = plots.occlusion_map(model, X[args.index], classes=classes,
+                                      title=f"{label} series {args.index} (true class {y[args.index]})")
+    print(f"written {plots.save(fig, args.out)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tszoo", description="Pretrained time-series classification models.")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -262,6 +299,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-length", type=int, default=None, help="TFLite: fixed length (default: any length)")
     p.add_argument("--quantize", choices=["float16", "dynamic_int8"], default=None)
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("plot", help="pictures as PNG: embedding t-SNE, first-layer filters, occlusion sensitivity")
+    p.add_argument("kind", choices=["tsne", "filters", "occlusion"])
+    p.add_argument("name", help="a model (for occlusion: a fine-tuned classifier's folder)")
+    p.add_argument("--dataset")
+    p.add_argument("--data", help="a labelled file: .tsv, .tsv.gz, .ts, .csv or .npz")
+    p.add_argument("--label-column", default="0")
+    p.add_argument("--split", default="test", choices=["train", "test"])
+    p.add_argument("--index", type=int, default=0, help="occlusion: which series")
+    p.add_argument("--max-series", type=int, default=1000, help="tsne: at most this many series")
+    p.add_argument("--out", required=True, help="PNG file")
+    p.set_defaults(func=cmd_plot)
     return parser
 
 
