@@ -276,7 +276,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         pretrained: ``False`` trains the same architecture from fresh random weights, for comparison.
         epochs: passes over the training data; ``max_steps`` caps the gradient steps (``None``: no cap).
         batch_size: default ``min(32, max(4, n // 10))``.
-        learning_rate: Adam's initial learning rate.
+        learning_rate: Adam's initial learning rate; default 3e-4 when fine-tuning a pretrained body (a larger
+            step washes out the pretrained filters within a few hundred steps) and 1e-3 from scratch.
         head_dropout: dropout on the embedding before the new head.
         validation_fraction: see above (``None``: select on training loss).
         random_state: seeds the head, the shuffling and dropout, so that fits repeat.
@@ -285,7 +286,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, model="convtimenet", version=None, pretrained=True, epochs=50, max_steps=None,
-                 batch_size=None, learning_rate=1e-3, head_dropout=0.1, validation_fraction=None,
+                 batch_size=None, learning_rate=None, head_dropout=0.1, validation_fraction=None,
                  batchnorm="adapt", random_state=None, verbose=0, missing="raise"):
         self.model = model
         self.version = version
@@ -358,7 +359,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         if self.max_steps:
             epochs = max(1, min(epochs, int(self.max_steps) // steps_per_epoch))
         self.model_ = self._build(self.n_channels_, len(self.classes_))
-        self.model_.compile(keras.optimizers.Adam(self.learning_rate), "sparse_categorical_crossentropy",
+        rate = self.learning_rate or (3e-4 if self.pretrained else 1e-3)
+        self.model_.compile(keras.optimizers.Adam(rate), "sparse_categorical_crossentropy",
                             metrics=["accuracy"])
         monitor = "val_loss" if val is not None else "loss"
         best = _KeepBest(monitor)
