@@ -56,7 +56,7 @@ def train(args):
     settings = {k: getattr(args, k) for k in DEFAULTS} | {
         "train_datasets": train_names, "validation_datasets": val_names,
         "n_train_series": len(train_series), "n_validation_series": len(val_series),
-        "strategy": args.strategy, "hardware": f"{platform.processor() or platform.machine()}, "
+        "strategy": args.strategy, "init": args.init, "hardware": f"{platform.processor() or platform.machine()}, "
                                                f"{os.cpu_count()} CPU cores, no GPU",
     }
     (out / "settings.json").write_text(json.dumps(settings, indent=2))
@@ -69,6 +69,9 @@ def train(args):
     def per_example_loss(model, batch, training):
         return reconstruction_loss(batch, model(batch, training=training))
 
+    if args.init:
+        # A later phase of a schedule: start from an earlier run's best weights (recorded in settings.json).
+        autoencoder.load_weights(str(Path(args.init) / "best.weights.h5"))
     trainer = Trainer(autoencoder, optimizer, per_example_loss, out, strategy=strategy,
                       batch_signature=tf.TensorSpec([None, None, 1], tf.float32))
     began = time.time()
@@ -80,29 +83,43 @@ def train(args):
     print(f"trained {len(history)} epoch(s) in {time.time() - began:.0f} s; output in {out}")
 
 
-def publish(args):
-    from builders.data import DEFAULT_MODELS
-    from tszoo.publishing import publish_model
-    from builders.timenet_model import build_timenet
+def _phases(run: Path):
+    """The run and the earlier runs it started from (``--init``), oldest first: ``[(settings, history), ...]``."""
     from builders.training import read_history
 
+    phases = []
+    while run is not None:
+        settings = json.loads((run / "settings.json").read_text())
+        phases.insert(0, (settings, read_history(run)))
+        run = Path(settings["init"]) if settings.get("init") else None
+    return phases
+
+
+def publish(args):
+    from builders.data import DEFAULT_MODELS
+    from builders.timenet_model import build_timenet
+    from tszoo.publishing import publish_model
+
     run = Path(args.run)
-    settings = json.loads((run / "settings.json").read_text())
-    history = read_history(run)
+    phases = _phases(run)
+    settings = phases[-1][0]
+    history = [dict(r, phase=i + 1) for i, (_, h) in enumerate(phases) for r in h]
     autoencoder, encoder = build_timenet(settings["units"], settings["num_layers"], settings["dropout"])
     autoencoder.load_weights(str(run / "best.weights.h5"))
-    best = min(history, key=lambda r: r["val_reconstruction_mse"])
+    best = min(phases[-1][1], key=lambda r: r["val_reconstruction_mse"])
     extra = json.loads(Path(args.card).read_text()) if args.card else {}
+    schedule = "; ".join(f"phase {i + 1}: Adam lr {s['learning_rate']}, batch {s['batch_size']}, "
+                         f"{len(h)} epoch(s)" + (" from phase {}'s best epoch".format(i) if s.get("init") else "")
+                         for i, (s, h) in enumerate(phases))
     path = publish_model(
         encoder, "timenet", root=args.root or DEFAULT_MODELS, version=args.version,
         description="TimeNet (Malhotra et al. 2017): a 3-layer GRU sequence autoencoder pretrained without labels "
                     "on 18 UCR datasets; its encoder embeds a univariate series of any length into 180 numbers.",
         builder={"function": "builders.timenet_model.build_timenet",
                  "arguments": {k: settings[k] for k in ("units", "num_layers", "dropout")}},
-        training={"datasets": settings["train_datasets"], **settings, "epochs_run": len(history),
-                  "best_epoch": best["epoch"],
-                  "wall_time_s": round(sum(r["seconds"] for r in history)),
-                  "history": history},
+        training={"datasets": settings["train_datasets"], **{k: v for k, v in settings.items() if k != "init"},
+                  "schedule": schedule, "epochs_run": len(history), "best_epoch_of_last_phase": best["epoch"],
+                  "wall_time_s": round(sum(r["seconds"] for r in history)), "history": history},
         metrics={"validation_reconstruction_mse": best["val_reconstruction_mse"], **extra.get("metrics", {})},
         card_sections=extra.get("sections", {}),
     )
@@ -119,6 +136,7 @@ def main(argv=None):
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     t.add_argument("--strategy", default="default", choices=["default", "mirrored", "multiworker"])
     t.add_argument("--quiet", action="store_true")
+    t.add_argument("--init", default=None, help="start from the best weights of this earlier run (a second phase)")
     for key, value in DEFAULTS.items():
         t.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value)
     p = sub.add_parser("publish", help="publish the best epoch of a run into savedmodels/")
