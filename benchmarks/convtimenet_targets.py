@@ -18,7 +18,6 @@ session that cannot run all 41 covers as many as it can; the table says which ra
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -30,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks.timenet_table1 import _float, reference_table  # noqa: E402
+from benchmarks.timenet_table1 import _float, reference_table, write_report  # noqa: E402
 
 ARMS = ("finetuned", "scratch", "single")
 
@@ -160,16 +159,7 @@ def main(argv=None):
                 with open(rows_path, "a") as f:
                     f.write(json.dumps(row) + "\n")
                 rows.append(row)
-    markdown, table, summary = summarise(rows, names, reference, arms)
-    (out / "targets.md").write_text(markdown + "\n")
-    if table:
-        with open(out / "targets.csv", "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(table[0]))
-            writer.writeheader()
-            writer.writerows(table)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(markdown)
-
+    write_report(out, "targets", *summarise(rows, names, reference, arms))
 
 if __name__ == "__main__":
     main()

@@ -31,6 +31,18 @@ REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "anchors"
 SEARCH_CAP = 2000
 
 
+def write_report(out: Path, stem: str, markdown: str, table: list[dict], summary: dict) -> None:
+    """``<stem>.md``, ``<stem>.csv`` and ``summary.json`` in ``out``, and the markdown on stdout."""
+    (out / f"{stem}.md").write_text(markdown + "\n")
+    if table:
+        with open(out / f"{stem}.csv", "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(table[0]))
+            writer.writeheader()
+            writer.writerows(table)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(markdown)
+
+
 def reference_table(path=REFERENCE) -> dict[str, dict]:
     with open(path) as f:
         return {row["dataset"]: row for row in csv.DictReader(f)}
@@ -146,15 +158,7 @@ def main(argv=None):
             f.write(json.dumps(row) + "\n")
         rows.append(row)
     rows = [r for n in names for r in rows if r["dataset"] == n]
-    markdown, table, summary = summarise(rows, reference_table(), len(grus))
-    (out / "table1.md").write_text(markdown + "\n")
-    with open(out / "table1.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(table[0]))
-        writer.writeheader()
-        writer.writerows(table)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(markdown)
-
+    write_report(out, "table1", *summarise(rows, reference_table(), len(grus)))
 
 if __name__ == "__main__":
     main()

@@ -12,7 +12,6 @@ The order is a pure function of ``(seed, epoch)``, so ``--resume`` replays exact
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -165,27 +164,12 @@ def publish(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m builders.convtimenet", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="pretrain ConvTimeNet on the source datasets")
-    t.add_argument("--out", default="runs/convtimenet")
-    t.add_argument("--archive", default=None, help="UCR 2018 archive folder (default $TSZOO_UCR_ROOT)")
-    t.add_argument("--splits", default=None, help="splits.json (default: beside the archive)")
-    t.add_argument("--resume", action="store_true")
-    t.add_argument("--strategy", default="default", choices=["default", "mirrored", "multiworker"])
-    t.add_argument("--quiet", action="store_true")
+    from builders.training import recipe_parser
+
+    parser, t = recipe_parser("python -m builders.convtimenet", __doc__, "convtimenet", DEFAULTS)
     t.add_argument("--kernel-sizes", default=KERNEL_SIZES, help="comma-separated filter lengths")
-    for key, value in DEFAULTS.items():
-        t.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value)
-    p = sub.add_parser("publish", help="publish the best epoch of a run into savedmodels/")
-    p.add_argument("--run", default="runs/convtimenet")
-    p.add_argument("--root", default=None)
-    p.add_argument("--version", type=int, default=None)
-    p.add_argument("--card", default=None, help="JSON with extra metrics and card sections")
     args = parser.parse_args(argv)
     {"train": train, "publish": publish}[args.command](args)
-
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,6 @@ lowest reconstruction error on the 6 ``timenet_validation`` datasets is the mode
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -127,26 +126,12 @@ def publish(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m builders.timenet", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="pretrain TimeNet on the source datasets")
-    t.add_argument("--out", default="runs/timenet")
-    t.add_argument("--archive", default=None, help="UCR 2018 archive folder (default $TSZOO_UCR_ROOT)")
-    t.add_argument("--splits", default=None, help="splits.json (default: beside the archive)")
-    t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    t.add_argument("--strategy", default="default", choices=["default", "mirrored", "multiworker"])
-    t.add_argument("--quiet", action="store_true")
+    from builders.training import recipe_parser
+
+    parser, t = recipe_parser("python -m builders.timenet", __doc__, "timenet", DEFAULTS)
     t.add_argument("--init", default=None, help="start from the best weights of this earlier run (a second phase)")
-    for key, value in DEFAULTS.items():
-        t.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value)
-    p = sub.add_parser("publish", help="publish the best epoch of a run into savedmodels/")
-    p.add_argument("--run", default="runs/timenet")
-    p.add_argument("--root", default=None, help="savedmodels folder (default: the repository's)")
-    p.add_argument("--version", type=int, default=None)
-    p.add_argument("--card", default=None, help="JSON with extra metrics and card sections")
     args = parser.parse_args(argv)
     {"train": train, "publish": publish}[args.command](args)
-
 
 if __name__ == "__main__":
     main()

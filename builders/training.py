@@ -148,6 +148,32 @@ class Trainer:
         return history
 
 
+def recipe_parser(prog: str, doc: str, model: str, defaults: dict):
+    """The command line of a pretraining recipe: ``train`` (with every default as an option) and ``publish``.
+
+    Returns ``(parser, train_parser)`` so that a recipe can add its own options.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help=f"pretrain {model} on the source datasets")
+    t.add_argument("--out", default=f"runs/{model}")
+    t.add_argument("--archive", default=None, help="UCR 2018 archive folder (default $TSZOO_UCR_ROOT)")
+    t.add_argument("--splits", default=None, help="splits.json (default: beside the archive)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    t.add_argument("--strategy", default="default", choices=["default", "mirrored", "multiworker"])
+    t.add_argument("--quiet", action="store_true")
+    for key, value in defaults.items():
+        t.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value)
+    p = sub.add_parser("publish", help="publish the best epoch of a run into savedmodels/")
+    p.add_argument("--run", default=f"runs/{model}")
+    p.add_argument("--root", default=None, help="models folder (default: the repository's savedmodels/)")
+    p.add_argument("--version", type=int, default=None)
+    p.add_argument("--card", default=None, help="JSON with extra metrics and card sections")
+    return parser, t
+
+
 def read_history(out_dir) -> list[dict]:
     path = Path(out_dir) / "history.jsonl"
     if not path.exists():
