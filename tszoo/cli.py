@@ -197,7 +197,7 @@ def cmd_embed(args):
     if bool(args.data) == bool(args.dataset):
         raise ValueError("give either --data FILE or --dataset NAME")
     X = read_unlabeled(args.data) if args.data else load_ucr(args.dataset, args.split)[0]
-    E = embed(load_cached(args.name), X)
+    E = embed(load_cached(args.name), X, progress=not args.quiet)
     np.save(args.out, E)
     print(f"{E.shape[0]} embeddings of size {E.shape[1]} written to {args.out}")
     return 0

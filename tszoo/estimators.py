@@ -49,7 +49,7 @@ def compiled(model):
     return lambda x: fn(x).numpy()
 
 
-def predict_batched(model, X3: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def predict_batched(model, X3: np.ndarray, batch_size: int = 256, progress: bool = False) -> np.ndarray:
     """Run ``model`` on ``(n, time, channels)`` in batches of similar length, each padded only to its own
     longest series, so memory stays bounded and padding costs little. Returns outputs in input order."""
     if X3.shape[0] == 0:
@@ -58,7 +58,12 @@ def predict_batched(model, X3: np.ndarray, batch_size: int = 256) -> np.ndarray:
     lengths = X3.shape[1] - np.argmax(~np.isnan(X3[:, ::-1, :]).any(axis=2), axis=1)
     order = np.argsort(lengths, kind="stable")
     outputs = None
-    for start in range(0, len(order), batch_size):
+    starts = range(0, len(order), batch_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="embedding", unit="batch", leave=False)
+    for start in starts:
         idx = order[start: start + batch_size]
         out = call(np.ascontiguousarray(X3[idx, : lengths[idx].max()], dtype=np.float32))
         if outputs is None:
@@ -77,7 +82,7 @@ def load_cached(name, version=None):
     return _MODEL_CACHE[key]
 
 
-def embed(model, X, batch_size: int = 256, missing: str = "raise") -> np.ndarray:
+def embed(model, X, batch_size: int = 256, missing: str = "raise", progress: bool = False) -> np.ndarray:
     """Embeddings of a collection of series with an embedding model (channels embedded one by one and
     concatenated)."""
     X = _as_3d(X, missing)
@@ -85,7 +90,7 @@ def embed(model, X, batch_size: int = 256, missing: str = "raise") -> np.ndarray
     for c in range(X.shape[1]):
         channel = X[:, c, :]
         channel = channel[:, : _lengths(channel).max()]
-        parts.append(predict_batched(model, channel[..., None], batch_size))
+        parts.append(predict_batched(model, channel[..., None], batch_size, progress))
     return np.concatenate(parts, axis=1)
 
 
