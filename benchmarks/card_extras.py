@@ -2,6 +2,8 @@
 
     python benchmarks/card_extras.py timenet bench_out/timenet_table1 > bench_out/timenet_card.json
     python benchmarks/card_extras.py convtimenet bench_out/convtimenet_targets > bench_out/convtimenet_card.json
+
+A third argument, the quantization benchmark's ``quant.md``, adds the model's rows as a card section.
 """
 
 import json
@@ -44,6 +46,19 @@ def convtimenet(folder: Path) -> dict:
                 + (folder / "targets.md").read_text())}}
 
 
+def quantization_section(kind: str, quant_md: Path) -> dict:
+    lines = quant_md.read_text().splitlines()
+    rows = [line for line in lines[2:] if line.startswith(f"| {kind} ")]
+    how = ("TN-C's SVM fitted once on the Keras float32 embeddings; test embeddings from each TFLite variant"
+           if kind == "timenet" else "a classifier fine-tuned on the training split, exported in each variant")
+    return {"TFLite variants: accuracy on real data": (
+        f"Test accuracy of each builtins-only TFLite variant ({how}). Reproduce with "
+        "`python benchmarks/quantization_accuracy.py`.\n\n" + "\n".join(lines[:2] + rows))}
+
+
 if __name__ == "__main__":
     kind, folder = sys.argv[1], Path(sys.argv[2])
-    print(json.dumps({"timenet": timenet, "convtimenet": convtimenet}[kind](folder), indent=2))
+    extras = {"timenet": timenet, "convtimenet": convtimenet}[kind](folder)
+    if len(sys.argv) > 3:
+        extras["sections"].update(quantization_section(kind, Path(sys.argv[3])))
+    print(json.dumps(extras, indent=2))
