@@ -85,7 +85,7 @@ def main(argv=None):
     peak = matmul_peak()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores; float32 matmul "
           f"peak {peak / 1e9:.1f} GFLOP/s")
-    print(f"| model | batch | p50 ms | p99 ms | series/s | MFLOP/series | GFLOP/s | % of peak |")
+    print("| model | batch | p50 ms | p99 ms | series/s | MFLOP/series | GFLOP/s | % of peak |")
     print("|---|---|---|---|---|---|---|---|")
     for name in args.models.split(","):
         model = load_cached(name)

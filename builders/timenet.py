@@ -13,7 +13,6 @@ import platform
 import time
 from pathlib import Path
 
-import numpy as np
 
 DEFAULTS = dict(units=60, num_layers=3, dropout=0.4, learning_rate=0.006, batch_size=32, epochs=12, seed=0,
                 clipnorm=1.0)
