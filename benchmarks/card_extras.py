@@ -1,13 +1,13 @@
 """Turn an evaluation's output into the ``--card`` JSON of a publish command (metrics + card sections).
 
-    python benchmarks/card_extras.py timenet bench_out/timenet_table1 > bench_out/timenet_card.json
+    python benchmarks/card_extras.py timenet bench_out/timenet_table1 --quant bench_out/quant/quant.md > bench_out/timenet_card.json
     python benchmarks/card_extras.py convtimenet bench_out/convtimenet_targets > bench_out/convtimenet_card.json
 
-A third argument, the quantization benchmark's ``quant.md``, adds the model's rows as a card section.
+Options: ``--quant quant.md`` adds the model's rows of the quantization benchmark; ``--ablation FOLDER`` adds a
+ConvTimeNet single-filter-length ablation table (``targets.md`` and ``summary.json`` in FOLDER).
 """
 
 import json
-import sys
 from pathlib import Path
 
 
@@ -35,8 +35,8 @@ def convtimenet(folder: Path) -> dict:
                             summary["inceptiontime_total_seconds_same_datasets"]},
             "sections": {"Fine-tuning on the target datasets": (
                 "Each target: the pretrained body + a new head, the whole network fine-tuned on the official "
-                "training split only (Adam 3e-4, at most 40 epochs and 250 steps, batch min(32, n/10), the epoch "
-                "with the lowest training loss kept), versus the same architecture from scratch with the same "
+                "training split only (Adam 3e-4, at most 40 epochs and 250 steps, batch min(32, n/10), batch-norm "
+                "momentum 0.9, the epoch with the lowest training loss kept), versus the same architecture from scratch with the same "
                 "budget (Adam 1e-3). Reference accuracies: ResNet/FCN (Fawaz et al. 2019, mean of 5 runs), "
                 "InceptionTime (5-network ensemble, 1500 epochs each). Reproduce with "
                 "`python benchmarks/convtimenet_targets.py`. The fine-tuning learning rate (3e-4 rather than "
@@ -56,9 +56,30 @@ def quantization_section(kind: str, quant_md: Path) -> dict:
         "`python benchmarks/quantization_accuracy.py`.\n\n" + "\n".join(lines[:2] + rows))}
 
 
+def ablation_section(folder: Path) -> dict:
+    summary = json.loads((folder / "summary.json").read_text())
+    mean = summary["mean_accuracy"]
+    return {"Ablation: one filter length versus several": (
+        "The same architecture and width with a single filter length (32, 128 filters) instead of 8/16/32/64 "
+        "(32 each), trained from scratch with the same budget as the `scratch` column, on the "
+        f"{summary['datasets_done']} cheapest targets (a pretrained single-length body has not been trained "
+        f"yet). Mean accuracy: several lengths from scratch {mean['scratch']:.4f}, one length from scratch "
+        f"{mean['single']:.4f}, several lengths fine-tuned {mean['finetuned']:.4f}.\n\n"
+        + (folder / "targets.md").read_text())}
+
+
 if __name__ == "__main__":
-    kind, folder = sys.argv[1], Path(sys.argv[2])
-    extras = {"timenet": timenet, "convtimenet": convtimenet}[kind](folder)
-    if len(sys.argv) > 3:
-        extras["sections"].update(quantization_section(kind, Path(sys.argv[3])))
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=["timenet", "convtimenet"])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--quant", type=Path)
+    parser.add_argument("--ablation", type=Path)
+    args = parser.parse_args()
+    extras = {"timenet": timenet, "convtimenet": convtimenet}[args.kind](args.folder)
+    if args.quant:
+        extras["sections"].update(quantization_section(args.kind, args.quant))
+    if args.ablation:
+        extras["sections"].update(ablation_section(args.ablation))
     print(json.dumps(extras, indent=2))
