@@ -93,3 +93,23 @@ def test_mirrored_strategy_on_two_cpu_devices_matches_single_device(tmp_path):
     # Batch norm sees each replica's half batch, so the trajectories agree closely but not bit for bit.
     np.testing.assert_allclose(mirrored, single, rtol=0.05)
     assert mirrored[-1] < mirrored[0]
+
+
+def test_timenet_loop_under_mirrored_strategy_matches_single_device(tmp_path):
+    cpus = tf.config.list_logical_devices("CPU")
+    if len(cpus) < 2:
+        pytest.skip("needs two logical CPU devices (configured in conftest before TensorFlow starts)")
+    series = _series(32)
+
+    def run(strategy, out):
+        keras.utils.set_random_seed(0)
+        with strategy.scope():
+            autoencoder, _ = build_timenet(units=6, num_layers=2, dropout=0.0)
+            optimizer = keras.optimizers.SGD(0.1)
+        trainer = Trainer(autoencoder, optimizer, lambda m, b, t: reconstruction_loss(b, m(b, training=t)), out,
+                          strategy=strategy, batch_signature=tf.TensorSpec([None, None, 1], tf.float32))
+        return [h["loss"] for h in trainer.fit(lambda e: length_bucketed(series, 8, 0, e), 3, verbose=0)]
+
+    single = run(tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path / "one")
+    mirrored = run(tf.distribute.MirroredStrategy([c.name for c in cpus[:2]]), tmp_path / "two")
+    np.testing.assert_allclose(mirrored, single, rtol=0.05)
