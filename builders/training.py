@@ -7,6 +7,7 @@ interrupted run resumed with ``resume=True`` replays the same batches from the s
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -18,8 +19,13 @@ import numpy as np
 import tensorflow as tf
 
 
+@functools.cache
 def default_strategy(name: str | None = None) -> tf.distribute.Strategy:
-    """``None``/"default": the default strategy; "mirrored": MirroredStrategy over the visible devices."""
+    """``None``/"default": the default strategy; "mirrored": MirroredStrategy over the visible devices.
+
+    One strategy per name and process: a second MirroredStrategy over the same devices reuses the first one's
+    collective keys and its all-reduces fail ("Shape mismatch in the collective instance", tensorflow#62790).
+    """
     if name in (None, "default"):
         return tf.distribute.get_strategy()
     if name == "mirrored":

@@ -14,6 +14,20 @@ tf.config.set_logical_device_configuration(
     [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
 
 
+@pytest.fixture(scope="session")
+def mirrored_cpus():
+    """One MirroredStrategy over the two logical CPUs, shared by every test in the process.
+
+    A second MirroredStrategy over the same devices in one process reuses the first one's collective group and
+    instance keys, and its all-reduces then fail with "Shape mismatch in the collective instance 100"
+    (tensorflow/tensorflow#62790): a process makes one, as the training scripts do.
+    """
+    cpus = tf.config.list_logical_devices("CPU")
+    if len(cpus) < 2:
+        pytest.skip("needs two logical CPU devices (configured above, before TensorFlow starts)")
+    return tf.distribute.MirroredStrategy([c.name for c in cpus[:2]])
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

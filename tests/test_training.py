@@ -65,11 +65,8 @@ def test_epoch_data_is_a_pure_function_of_seed_and_epoch():
             assert not np.isnan(row[:n]).any() and np.isnan(row[n:]).all()
 
 
-def test_mirrored_strategy_on_two_cpu_devices_matches_single_device(tmp_path):
+def test_mirrored_strategy_on_two_cpu_devices_matches_single_device(tmp_path, mirrored_cpus):
     """Multi-head ConvTimeNet: the same loss trajectory on one device and on two mirrored logical CPUs."""
-    cpus = tf.config.list_logical_devices("CPU")
-    if len(cpus) < 2:
-        pytest.skip("needs two logical CPU devices (configured in conftest before TensorFlow starts)")
     rng = np.random.default_rng(0)
     x = rng.normal(size=(32, 24, 1)).astype(np.float32)
     labels = rng.integers(0, 5, size=32).astype(np.int32)
@@ -89,16 +86,13 @@ def test_mirrored_strategy_on_two_cpu_devices_matches_single_device(tmp_path):
         return [h["loss"] for h in trainer.fit(data, 3, verbose=0)]
 
     single = run(tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path / "one")
-    mirrored = run(tf.distribute.MirroredStrategy([c.name for c in cpus[:2]]), tmp_path / "two")
+    mirrored = run(mirrored_cpus, tmp_path / "two")
     # Batch norm sees each replica's half batch, so the trajectories agree closely but not bit for bit.
     np.testing.assert_allclose(mirrored, single, rtol=0.05)
     assert mirrored[-1] < mirrored[0]
 
 
-def test_timenet_loop_under_mirrored_strategy_matches_single_device(tmp_path):
-    cpus = tf.config.list_logical_devices("CPU")
-    if len(cpus) < 2:
-        pytest.skip("needs two logical CPU devices (configured in conftest before TensorFlow starts)")
+def test_timenet_loop_under_mirrored_strategy_matches_single_device(tmp_path, mirrored_cpus):
     series = _series(32)
 
     def run(strategy, out):
@@ -111,5 +105,5 @@ def test_timenet_loop_under_mirrored_strategy_matches_single_device(tmp_path):
         return [h["loss"] for h in trainer.fit(lambda e: length_bucketed(series, 8, 0, e), 3, verbose=0)]
 
     single = run(tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path / "one")
-    mirrored = run(tf.distribute.MirroredStrategy([c.name for c in cpus[:2]]), tmp_path / "two")
+    mirrored = run(mirrored_cpus, tmp_path / "two")
     np.testing.assert_allclose(mirrored, single, rtol=0.05)
