@@ -98,6 +98,23 @@ class Trainer:
             self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
         return int(self.epoch.numpy())
 
+    def _truncate_history(self, epochs_done: int):
+        """Keep the history records of the checkpointed epochs only (a kill may leave one more, or a torn line)."""
+        path = self.out_dir / "history.jsonl"
+        if not path.exists():
+            return
+        kept = []
+        for line in path.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:  # a line torn by the kill
+                continue
+            if record.get("epoch", 0) <= epochs_done:
+                kept.append(line)
+        partial = path.with_suffix(".partial")
+        partial.write_text("".join(k + "\n" for k in kept))
+        os.replace(partial, path)
+
     def fit(self, make_dataset, epochs: int, *, validate=None, monitor: str | None = None, resume: bool = False,
             verbose: int = 1, steps_per_epoch: int | None = None):
         """Train until ``epochs`` epochs are done.
@@ -111,6 +128,8 @@ class Trainer:
             raise FileExistsError(f"{self.out_dir} already holds checkpoints; pass resume=True to continue that "
                                   "run, or choose another output folder")
         start = self.restore() if resume else 0
+        if resume:
+            self._truncate_history(start)
         writer = tf.summary.create_file_writer(str(self.out_dir / "logs"))
         history = []
         for epoch in range(start, epochs):
@@ -140,13 +159,15 @@ class Trainer:
                 self.model.save_weights(str(partial))
                 os.replace(partial, self.out_dir / "best.weights.h5")
                 record["best"] = True
-            self.manager.save(checkpoint_number=epoch + 1)
+            # The record before the checkpoint: a kill between the two leaves a record that the resumed run drops
+            # and recomputes (identically), never a checkpointed epoch without its record.
+            with open(self.out_dir / "history.jsonl", "a") as f:
+                f.write(json.dumps(record) + "\n")
             with writer.as_default():
                 for key, value in record.items():
                     if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "epoch":
                         tf.summary.scalar(key, value, step=epoch + 1)
-            with open(self.out_dir / "history.jsonl", "a") as f:
-                f.write(json.dumps(record) + "\n")
+            self.manager.save(checkpoint_number=epoch + 1)
             history.append(record)
             if verbose:
                 print(" ".join(f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()),

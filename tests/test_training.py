@@ -28,6 +28,10 @@ def _timenet_trainer(out, strategy=None):
                    strategy=strategy, batch_signature=tf.TensorSpec([None, None, 1], tf.float32))
 
 
+def straight_history(tmp_path):
+    return [json.loads(x) for x in (tmp_path / "straight" / "history.jsonl").read_text().splitlines()]
+
+
 def test_resume_after_interruption_equals_uninterrupted_run(tmp_path):
     series = _series()
     data = lambda epoch: length_bucketed(series, 8, seed=1, epoch=epoch, boundaries=(20, 30))  # noqa: E731
@@ -35,12 +39,16 @@ def test_resume_after_interruption_equals_uninterrupted_run(tmp_path):
     straight.fit(data, 3, verbose=0)
     interrupted = _timenet_trainer(tmp_path / "interrupted")
     interrupted.fit(data, 1, verbose=0)  # the process dies here
+    # ...having written a record past its last checkpoint, and half of another line
+    with open(tmp_path / "interrupted" / "history.jsonl", "a") as f:
+        f.write(json.dumps({"epoch": 2, "loss": -1.0}) + "\n" + '{"epoch": 3, "lo')
     resumed = _timenet_trainer(tmp_path / "interrupted")  # a fresh process: new model, new optimizer
     resumed.fit(data, 3, resume=True, verbose=0)
     for a, b in zip(straight.model.get_weights(), resumed.model.get_weights()):
         np.testing.assert_array_equal(a, b)
     history = [json.loads(x) for x in (tmp_path / "interrupted" / "history.jsonl").read_text().splitlines()]
     assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert [h["loss"] for h in history] == [h["loss"] for h in straight_history(tmp_path)]
 
 
 def test_existing_run_is_not_overwritten_without_resume(tmp_path):
