@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pytest
 
+EPOCHS = 6
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -34,7 +35,7 @@ def _tiny_archive(root):
 
 def _train(archive, out, resume=False):
     cmd = [sys.executable, "-m", "builders.timenet", "train", "--archive", str(archive), "--out", str(out),
-           "--units", "6", "--num-layers", "2", "--batch-size", "8", "--epochs", "4", "--quiet"]
+           "--units", "6", "--num-layers", "2", "--batch-size", "8", "--epochs", str(EPOCHS), "--quiet"]
     return cmd + (["--resume"] if resume else [])
 
 
@@ -56,20 +57,24 @@ def test_pretraining_killed_at_a_random_point_resumes_to_the_same_weights(tmp_pa
     crashed = tmp_path / "crashed"
     proc = subprocess.Popen(_train(archive, crashed), cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    # Kill somewhere after the first checkpoint and before the end.
+    # Kill somewhere after checkpoint k (1 to 3 of 6), at a random moment of the next epoch.
+    rng = np.random.default_rng()
+    k = int(rng.integers(1, 4))
+    index = crashed / "checkpoints" / "checkpoint"
     deadline = time.time() + 300
-    while not (crashed / "checkpoints" / "checkpoint").exists() and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(np.random.default_rng().uniform(0.0, 1.5))
+    while time.time() < deadline and not (index.exists() and f"ckpt-{k}\"" in index.read_text()):
+        time.sleep(0.02)
+    time.sleep(rng.uniform(0.0, 0.4))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done = len((crashed / "history.jsonl").read_text().splitlines())
-    assert done < 4, "the run finished before it could be killed; the test proves nothing"
+    assert done < EPOCHS, "the run finished before it could be killed; the test proves nothing"
     subprocess.run(_train(archive, crashed, resume=True), cwd=REPO, env=env, check=True, capture_output=True,
                    timeout=600)
 
     history = [json.loads(x) for x in (crashed / "history.jsonl").read_text().splitlines()]
-    assert [h["epoch"] for h in history] == [1, 2, 3, 4]  # every epoch recorded once, whenever the kill came
+    # every epoch recorded once, whenever the kill came
+    assert [h["epoch"] for h in history] == list(range(1, EPOCHS + 1))
     straight_history = [json.loads(x) for x in (straight / "history.jsonl").read_text().splitlines()]
     assert [h["loss"] for h in history] == [h["loss"] for h in straight_history]
     a, b = _weights(straight), _weights(crashed)
