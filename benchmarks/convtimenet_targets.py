@@ -7,7 +7,9 @@ Arms, each with the same budget (``--epochs``, capped at ``--max-steps`` gradien
 * ``finetuned``: the published ConvTimeNet body + a new head, all fine-tuned on the official training split;
 * ``scratch``: the same architecture from random weights;
 * ``single``: the single-length ablation (one filter length, ``--single-kernel``, same width), from scratch, or
-  pretrained when ``--single-model`` names a published single-length body.
+  pretrained when ``--single-model`` names a published single-length body (the paper's ablation), e.g. one made by
+  ``python -m builders.convtimenet train --kernel-sizes 32 --filters 128 --out runs/ctn_single`` and
+  ``python -m builders.convtimenet publish --run runs/ctn_single --name convtimenet_single --root bench_out/models``.
 
 Only the training split is used for training and model selection (the epoch with the lowest training loss);
 the test split only for the reported accuracy. Resumable: every finished (dataset, arm) is kept in
@@ -66,7 +68,9 @@ def run_arm(arm, name, archive, args, single_model):
     clf.fit(X, y)
     seconds = time.time() - began
     return {"dataset": name, "arm": arm, "accuracy": float(clf.score(Xt, yt)), "fit_seconds": round(seconds, 1),
-            "epochs": clf.epochs_run_, "n_train": len(X), "length": X.shape[1]}
+            "epochs": clf.epochs_run_, "n_train": len(X), "length": X.shape[1], "pretrained": pretrained,
+            "body": model if arm != "single" or args.single_model else f"single length {args.single_kernel}",
+            "epochs_budget": args.epochs, "max_steps": args.max_steps}
 
 
 def summarise(rows, names, reference, arms):
@@ -99,7 +103,10 @@ def summarise(rows, names, reference, arms):
                "finetuned_total_seconds": float(sum(r["finetune_seconds"] for r in table)),
                "inceptiontime_total_seconds_same_datasets": float(sum(r["inceptiontime_train_s"] or 0
                                                                       for r in table)),
-               "missing": [n for n in names if n not in done]}
+               "missing": [n for n in names if n not in done],
+               # how each arm was run, from its rows (rows written before this was recorded say None)
+               "arms": {a: {key: sorted({str(by[(n, a)].get(key)) for n in done})
+                            for key in ("pretrained", "body", "epochs_budget", "max_steps")} for a in arms}}
     if "finetuned" in arms and "scratch" in arms:
         summary["finetuned_beats_scratch"] = int(sum(r["finetuned"] > r["scratch"] for r in table))
         summary["finetuned_ties_scratch"] = int(sum(r["finetuned"] == r["scratch"] for r in table))

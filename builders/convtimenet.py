@@ -147,7 +147,7 @@ def publish(args):
     extra = json.loads(Path(args.card).read_text()) if args.card else {}
     per_source = {k[4:]: v for k, v in best.items() if k.startswith("acc/")}
     path = publish_model(
-        body, "convtimenet", root=args.root or DEFAULT_MODELS, version=args.version,
+        body, args.name, root=args.root or DEFAULT_MODELS, version=args.version,
         description="ConvTimeNet (Kashiparekh et al. 2019): a deep 1-D CNN with filters of lengths "
                     f"{', '.join(map(str, arch['kernel_sizes']))} in every block, pretrained with one softmax head "
                     "per source dataset on 24 UCR datasets; fine-tune it with a new head on a new dataset.",

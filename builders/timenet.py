@@ -110,7 +110,7 @@ def publish(args):
                          f"{len(h)} epoch(s)" + (" from phase {}'s best epoch".format(i) if s.get("init") else "")
                          for i, (s, h) in enumerate(phases))
     path = publish_model(
-        encoder, "timenet", root=args.root or DEFAULT_MODELS, version=args.version,
+        encoder, args.name, root=args.root or DEFAULT_MODELS, version=args.version,
         description="TimeNet (Malhotra et al. 2017): a 3-layer GRU sequence autoencoder pretrained without labels "
                     "on 18 UCR datasets; its encoder embeds a univariate series of any length into 180 numbers.",
         builder={"function": "builders.timenet_model.build_timenet",

@@ -196,6 +196,7 @@ def recipe_parser(prog: str, doc: str, model: str, defaults: dict):
     p = sub.add_parser("publish", help="publish the best epoch of a run into savedmodels/")
     p.add_argument("--run", default=f"runs/{model}")
     p.add_argument("--root", default=None, help="models folder (default: the repository's savedmodels/)")
+    p.add_argument("--name", default=model, help=f"model name (default {model}; another name for an ablation)")
     p.add_argument("--version", type=int, default=None)
     p.add_argument("--card", default=None, help="JSON with extra metrics and card sections")
     return parser, t
