@@ -104,3 +104,38 @@ def test_estimators_refuse_bad_input(tiny_models, make):
         clf.fit(bad, [1, 2] * 3)
     with pytest.raises(TypeError):
         clf.fit(np.array([["a"] * 5] * 6), [1, 2] * 3)
+
+
+def test_convtimenet_fit_interrupted_and_resumed_equals_uninterrupted(tiny_models, gunpoint, tmp_path):
+    import keras
+
+    X, y = gunpoint[:2]
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=6, batch_size=16, random_state=0)
+    straight = ConvTimeNetClassifier(checkpoint_dir=tmp_path / "straight", **kw).fit(X, y)
+    assert not list((tmp_path / "straight").iterdir())  # a completed fit leaves no checkpoint behind
+
+    stop_after = int(np.random.default_rng().integers(0, 5))
+
+    class Interrupted(Exception):
+        pass
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == stop_after:
+                raise Interrupted
+
+    with pytest.raises(Interrupted):
+        ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **kw).fit(X, y, callbacks=[Interrupt()])
+    assert (tmp_path / "run" / "state.json").exists()
+    resumed = ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **kw).fit(X, y)
+    assert resumed.history_ == straight.history_
+    for a, b in zip(straight.model_.get_weights(), resumed.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+    # a checkpoint of one fit is never taken up, or overwritten, by a different one
+    with pytest.raises(Interrupted):
+        ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **kw).fit(X, y, callbacks=[Interrupt()])
+    before = sorted(p.name for p in (tmp_path / "run").rglob("*"))
+    with pytest.raises(ValueError, match="checkpoint of another fit"):
+        ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **{**kw, "random_state": 1}).fit(X, y)
+    assert sorted(p.name for p in (tmp_path / "run").rglob("*")) == before

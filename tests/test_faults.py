@@ -1,4 +1,4 @@
-"""Faults cost nothing: a pretraining process killed at a random point resumes to the same weights as an
+"""Faults cost nothing: a pretraining or fine-tuning process killed at a random point resumes to the same weights as an
 uninterrupted run; a crash while publishing leaves no half-written version."""
 
 import json
@@ -105,3 +105,38 @@ def test_a_crash_while_publishing_leaves_no_version(tmp_path, monkeypatch):
     assert not [p for p in (tmp_path / "m").iterdir()]  # no temporary folder left behind
     monkeypatch.setattr(keras.Model, "save", original)
     assert publish_model(body, "m", root=tmp_path, builder={"function": "x", "arguments": {}}).name == "1"
+
+
+def test_finetuning_killed_at_a_random_point_resumes_to_the_same_weights(tiny_models, tmp_path):
+    import tszoo
+
+    epochs = 10
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": REPO, "TSZOO_MODELS_DIR": str(tiny_models["root"])}
+
+    def finetune(out):
+        return [sys.executable, "-m", "tszoo", "--quiet", "finetune", "convtimenet", "--dataset", "GunPoint",
+                "--epochs", str(epochs), "--out", str(out), "--checkpoint-dir", str(tmp_path / f"{out.name}_ckpt")]
+
+    subprocess.run(finetune(tmp_path / "straight"), env=env, check=True, capture_output=True, timeout=600)
+    crashed = tmp_path / "crashed"
+    proc = subprocess.Popen(finetune(crashed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rng = np.random.default_rng()
+    k = int(rng.integers(1, 5))  # after the checkpoint of epoch k, at a random moment of the next one
+    state = tmp_path / "crashed_ckpt" / "state.json"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (state.exists() and json.loads(state.read_text())["epochs_done"] >= k):
+        time.sleep(0.01)
+    time.sleep(rng.uniform(0.0, 0.2))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert state.exists() and json.loads(state.read_text())["epochs_done"] < epochs, \
+        "the fit finished before it could be killed; the test proves nothing"
+    assert not (crashed / "convtimenet-GunPoint").exists()  # nothing was published by the killed run
+    subprocess.run(finetune(crashed), env=env, check=True, capture_output=True, timeout=600)
+
+    a = tszoo.load(str(tmp_path / "straight" / "convtimenet-GunPoint" / "1")).get_weights()
+    b = tszoo.load(str(crashed / "convtimenet-GunPoint" / "1")).get_weights()
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert not state.exists()  # the completed fit removed its checkpoint

@@ -121,7 +121,8 @@ def cmd_finetune(args):
         raise ValueError(f"{args.name} is a TimeNet embedding model, which is not fine-tuned: its classifier is an "
                          f"SVM on frozen embeddings; run 'tszoo evaluate {args.name} ...' for TN-C")
     X, y, Xt, yt, data_name = _load_train_test(args)
-    clf = ConvTimeNetClassifier(model=args.name, epochs=args.epochs, random_state=args.seed)
+    clf = ConvTimeNetClassifier(model=args.name, epochs=args.epochs, random_state=args.seed,
+                                checkpoint_dir=args.checkpoint_dir)
     began = time.time()
     import keras  # noqa: F401  (after argument checks: importing TensorFlow takes seconds)
 
@@ -278,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="finetuned", help="models folder for the result (default ./finetuned)")
     p.add_argument("--export", choices=["savedmodel", "tflite", "onnx"], default=None)
     p.add_argument("--plots", default=None, help="folder for training-curve and confusion-matrix PNGs")
+    p.add_argument("--checkpoint-dir", default=None,
+                   help="checkpoint every epoch here; the same command run again after an interruption continues "
+                        "where it stopped (and ends with the same weights)")
     p.set_defaults(func=cmd_finetune)
     p = sub.add_parser("evaluate", help="test accuracy of a model on a dataset")
     p.add_argument("name")

@@ -286,13 +286,19 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         head_dropout: dropout on the embedding before the new head.
         validation_fraction: see above (``None``: select on training loss).
         random_state: seeds the head, the shuffling and dropout, so that fits repeat.
+        checkpoint_dir: a folder for a checkpoint after every epoch (model, optimizer, dropout seed state, the
+            learning-rate schedule, the best epoch so far). A fit that was interrupted, even killed, and is called
+            again with the same folder, data and settings continues where it stopped and ends with the same
+            weights as an uninterrupted fit. Batches are then drawn as a function of ``(random_state, epoch)``
+            rather than by Keras' shuffling, so the result differs from a fit without ``checkpoint_dir``. The
+            folder is emptied when the fit completes; one that holds another fit's checkpoint is refused.
         verbose: Keras progress output (0 silent, 1 bar, 2 a line per epoch).
         missing: as the other estimators.
     """
 
     def __init__(self, model="convtimenet", version=None, pretrained=True, epochs=50, max_steps=None,
                  batch_size=None, learning_rate=None, head_dropout=0.1, validation_fraction=None,
-                 batchnorm="adapt", random_state=None, verbose=0, missing="raise"):
+                 batchnorm="adapt", random_state=None, checkpoint_dir=None, verbose=0, missing="raise"):
         self.model = model
         self.version = version
         self.pretrained = pretrained
@@ -304,6 +310,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.batchnorm = batchnorm
         self.random_state = random_state
+        self.checkpoint_dir = checkpoint_dir
         self.verbose = verbose
         self.missing = missing
 
@@ -365,17 +372,29 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             epochs = max(1, min(epochs, int(self.max_steps) // steps_per_epoch))
         self.model_ = self._build(self.n_channels_, len(self.classes_))
         rate = self.learning_rate or (3e-4 if self.pretrained else 1e-3)
-        self.model_.compile(keras.optimizers.Adam(rate), "sparse_categorical_crossentropy",
-                            metrics=["accuracy"])
+        optimizer = keras.optimizers.Adam(rate)
+        self.model_.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
         monitor = "val_loss" if val is not None else "loss"
         best = _KeepBest(monitor)
-        callbacks = [keras.callbacks.ReduceLROnPlateau(monitor, factor=0.5, patience=5, min_lr=1e-5), best,
-                     *(callbacks or [])]
-        history = self.model_.fit(Xt[fit_idx], codes[fit_idx], batch_size=batch, epochs=epochs,
-                                  validation_data=val, callbacks=callbacks, verbose=self.verbose, shuffle=True)
+        plateau = keras.callbacks.ReduceLROnPlateau(monitor, factor=0.5, patience=5, min_lr=1e-5)
+        if self.checkpoint_dir is None:
+            history = self.model_.fit(Xt[fit_idx], codes[fit_idx], batch_size=batch, epochs=epochs,
+                                      validation_data=val, callbacks=[plateau, best, *(callbacks or [])],
+                                      verbose=self.verbose, shuffle=True)
+            records = history.history
+        else:
+            fingerprint = _fingerprint(Xt, codes, fit_idx, self.get_params(), batch, epochs)
+            resumable = _Resumable(self.checkpoint_dir, fingerprint, self.model_, optimizer, plateau, best)
+            start, seed, records = resumable.restore(self.random_state)
+            data = _EpochBatches(Xt[fit_idx], codes[fit_idx], batch, seed, start)
+            history = self.model_.fit(data, epochs=epochs, initial_epoch=start, validation_data=val,
+                                      callbacks=[plateau, best, resumable, *(callbacks or [])],
+                                      verbose=self.verbose, shuffle=False)  # the batches shuffle themselves
+            records = {k: list(records.get(k, [])) + list(v) for k, v in history.history.items()}
+            resumable.finish()
         best.restore(self.model_)
-        self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-        self.epochs_run_ = len(history.history["loss"])
+        self.history_ = {k: [float(v) for v in vals] for k, vals in records.items()}
+        self.epochs_run_ = len(records["loss"])
         return self
 
     def predict_proba(self, X):
@@ -398,15 +417,154 @@ class _KeepBest:
         class KeepBest(keras.callbacks.Callback):
             def __init__(self):
                 super().__init__()
-                self.best, self.weights = np.inf, None
+                self.best, self.weights, self.best_epoch = np.inf, None, None
 
             def on_epoch_end(self, epoch, logs=None):
                 value = (logs or {}).get(monitor)
                 if value is not None and value < self.best:
-                    self.best, self.weights = value, self.model.get_weights()
+                    self.best, self.weights, self.best_epoch = value, self.model.get_weights(), epoch
 
             def restore(self, model):
                 if self.weights is not None:
                     model.set_weights(self.weights)
 
         return KeepBest()
+
+
+def _fingerprint(Xt, codes, fit_idx, params, batch, epochs) -> str:
+    """What a checkpoint belongs to: the data, the split and the settings of the fit."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for part in (np.ascontiguousarray(Xt), np.asarray(codes), np.asarray(fit_idx)):
+        digest.update(part.tobytes())
+    settings = {k: v for k, v in params.items() if k not in ("verbose", "checkpoint_dir")}
+    digest.update(repr((sorted(settings.items(), key=str), batch, epochs)).encode())
+    return digest.hexdigest()
+
+
+def _EpochBatches(x, y, batch, seed, epoch):
+    """Batches in an order that is a pure function of ``(seed, epoch)``, so a resumed fit draws the same ones."""
+    import keras
+
+    class EpochBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.epoch = epoch
+            self.order = self._order()
+
+        def _order(self):
+            return np.random.default_rng([seed, self.epoch]).permutation(len(x))
+
+        def __len__(self):
+            return -(-len(x) // batch)
+
+        def __getitem__(self, i):
+            idx = self.order[i * batch: (i + 1) * batch]
+            return x[idx], y[idx]
+
+        def on_epoch_end(self):
+            self.epoch += 1
+            self.order = self._order()
+
+    return EpochBatches()
+
+
+class _Resumable:
+    """A Keras callback that checkpoints a fine-tuning after every epoch and restores it on the next fit.
+
+    ``state.json`` names the checkpoint it goes with and is replaced atomically after the checkpoint is
+    written, so a kill at any point leaves a consistent pair (the last one or the one before).
+    """
+
+    def __new__(cls, folder, fingerprint, model, optimizer, plateau, keep_best):
+        import json
+        import os
+        from pathlib import Path
+
+        import keras
+        import tensorflow as tf
+
+        class Resumable(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.folder = Path(folder)
+                self.state_path = self.folder / "state.json"
+                self.records: dict = {}
+                self.pending_plateau = None
+                # Dropout's random state is a variable of the model that is not among its weights.
+                weights = {id(v) for v in model.weights}
+                seed_states = [v for v in model.variables if id(v) not in weights]
+                self.checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, seed_states=seed_states)
+                self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.folder / "checkpoints"),
+                                                          max_to_keep=2)
+
+            def restore(self, random_state):
+                """``(epochs done, batch-order seed, history so far)``, after restoring any checkpoint."""
+                optimizer.build(model.trainable_variables)
+                if not self.state_path.exists():
+                    if self.manager.latest_checkpoint:  # killed before the first state.json: start afresh
+                        import shutil
+
+                        shutil.rmtree(self.folder / "checkpoints")
+                        self.manager = tf.train.CheckpointManager(
+                            self.checkpoint, str(self.folder / "checkpoints"), max_to_keep=2)
+                    seed = int(random_state if random_state is not None
+                               else np.random.default_rng().integers(2**31))
+                    self.state = {"fingerprint": fingerprint, "seed": seed, "epochs_done": 0}
+                    return 0, seed, {}
+                state = json.loads(self.state_path.read_text())
+                if state.get("fingerprint") != fingerprint:
+                    raise ValueError(f"checkpoint_dir {str(self.folder)!r} holds the checkpoint of another fit "
+                                     "(different data or settings); give this fit its own folder, or remove "
+                                     "that one to discard the other fit's progress")
+                self.checkpoint.restore(str(self.folder / "checkpoints" / state["checkpoint"])
+                                        ).assert_existing_objects_matched()
+                keep_best.best = state["best"]
+                if state.get("best_weights"):
+                    with np.load(self.folder / state["best_weights"]) as f:
+                        keep_best.weights = [f[f"w{i}"] for i in range(len(f.files))]
+                self.pending_plateau = state["plateau"]
+                self.records = {k: list(v) for k, v in state["history"].items()}
+                self.state = state
+                return state["epochs_done"], state["seed"], state["history"]
+
+            def on_train_begin(self, logs=None):
+                # ReduceLROnPlateau resets its counters when training begins; this callback runs after it.
+                if self.pending_plateau:
+                    for key, value in self.pending_plateau.items():
+                        setattr(plateau, key, value)
+
+            def on_epoch_end(self, epoch, logs=None):
+                for key, value in (logs or {}).items():
+                    self.records.setdefault(key, []).append(float(value))
+                state = dict(self.state, epochs_done=epoch + 1, best=float(keep_best.best),
+                             plateau={"best": float(plateau.best), "wait": int(plateau.wait),
+                                      "cooldown_counter": int(plateau.cooldown_counter)},
+                             history=self.records)
+                if keep_best.weights is not None and keep_best.best_epoch == epoch:
+                    name = f"best-{epoch + 1}.npz"
+                    partial = self.folder / f"{name}.partial.npz"
+                    np.savez(partial, **{f"w{i}": w for i, w in enumerate(keep_best.weights)})
+                    os.replace(partial, self.folder / name)
+                    state["best_weights"] = name
+                state["checkpoint"] = Path(self.manager.save(checkpoint_number=epoch + 1)).name
+                partial = self.folder / "state.json.partial"
+                partial.write_text(json.dumps(state))
+                os.replace(partial, self.state_path)
+                self.state = state
+                for old in self.folder.glob("best-*.npz"):  # keep the one state.json names
+                    if old.name != state.get("best_weights"):
+                        old.unlink()
+
+            def finish(self):
+                """The fit completed: its checkpoint is no longer needed."""
+                import shutil
+
+                shutil.rmtree(self.folder / "checkpoints", ignore_errors=True)
+                for path in [self.state_path, *self.folder.glob("best-*.npz")]:
+                    path.unlink(missing_ok=True)
+
+        callback = Resumable()
+        callback.folder.mkdir(parents=True, exist_ok=True)
+        return callback
