@@ -139,3 +139,19 @@ def test_convtimenet_fit_interrupted_and_resumed_equals_uninterrupted(tiny_model
     with pytest.raises(ValueError, match="checkpoint of another fit"):
         ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **{**kw, "random_state": 1}).fit(X, y)
     assert sorted(p.name for p in (tmp_path / "run").rglob("*")) == before
+
+
+def test_predicting_does_not_keep_a_model_alive():
+    import gc
+    import weakref
+
+    from builders.convtimenet_model import build_convtimenet
+    from tszoo.estimators import predict_batched
+
+    model = build_convtimenet((3,), 2, 1, 2)
+    x = np.random.default_rng(0).normal(size=(5, 30, 1)).astype(np.float32)
+    np.testing.assert_allclose(predict_batched(model, x), model.predict(x, verbose=0), atol=1e-5)
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None  # a grid search fits many models: each must be freed when dropped

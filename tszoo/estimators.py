@@ -13,6 +13,8 @@ channel by channel with the same network and the embeddings concatenated.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
@@ -20,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from tszoo.validation import check_labels, check_series
 
 _MODEL_CACHE: dict = {}
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _as_3d(X, missing) -> np.ndarray:
@@ -40,12 +43,14 @@ def compiled(model):
         return lambda x: np.asarray(model(x, training=False))
     import tensorflow as tf
 
-    key = ("compiled", id(model))
-    if key not in _MODEL_CACHE:
-        fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True,
+    fn = _COMPILED.get(model)
+    if fn is None:
+        # The traced function holds the model weakly, so a fitted-and-dropped model (a grid search fits many)
+        # is freed together with its entry here.
+        ref = weakref.ref(model)
+        fn = tf.function(lambda x: ref()(x, training=False), reduce_retracing=True,
                          input_signature=[tf.TensorSpec([None, None, model.input.shape[-1]], tf.float32)])
-        _MODEL_CACHE[key] = (model, fn)
-    fn = _MODEL_CACHE[key][1]
+        _COMPILED[model] = fn
     return lambda x: fn(x).numpy()
 
 
