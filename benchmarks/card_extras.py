@@ -1,6 +1,7 @@
 """Turn an evaluation's output into the ``--card`` JSON of a publish command (metrics + card sections).
 
-    python benchmarks/card_extras.py timenet bench_out/timenet_table1 --quant bench_out/quant/quant.md > bench_out/timenet_card.json
+    python benchmarks/card_extras.py timenet bench_out/timenet_table1 --quant bench_out/quant/quant.md \
+        > bench_out/timenet_card.json
     python benchmarks/card_extras.py convtimenet bench_out/convtimenet_targets > bench_out/convtimenet_card.json
 
 Options: ``--quant quant.md`` adds the model's rows of the quantization benchmark; ``--ablation FOLDER`` adds a
@@ -36,7 +37,8 @@ def convtimenet(folder: Path) -> dict:
             "sections": {"Fine-tuning on the target datasets": (
                 "Each target: the pretrained body + a new head, the whole network fine-tuned on the official "
                 "training split only (Adam 3e-4, at most 40 epochs and 250 steps, batch min(32, n/10), batch-norm "
-                "momentum 0.9, the epoch with the lowest training loss kept), versus the same architecture from scratch with the same "
+                "momentum 0.9, the epoch with the lowest training loss kept), versus the same architecture from "
+                "scratch with the same "
                 "budget (Adam 1e-3). Reference accuracies: ResNet/FCN (Fawaz et al. 2019, mean of 5 runs), "
                 "InceptionTime (5-network ensemble, 1500 epochs each). Reproduce with "
                 "`python benchmarks/convtimenet_targets.py`. The fine-tuning learning rate (3e-4 rather than "

@@ -1,8 +1,10 @@
 """One training loop for every tszoo model: tf.distribute, checkpoints, exact resume, TensorBoard, progress.
 
 Why not ``model.fit``: resuming must continue exactly where a run stopped. Here the data of epoch ``e`` is a pure
-function of ``(seed, e)`` (``make_dataset(epoch)``), and model, optimizer, the dropout seed state and the epoch counter are checkpointed together after every epoch, so an
-interrupted run resumed with ``resume=True`` replays the same batches from the same state.
+function of ``(seed, e)`` (``make_dataset(epoch)``), and model, optimizer, the dropout seed state and the epoch
+counter are checkpointed together after every epoch, so an interrupted run resumed with ``resume=True`` replays
+the same batches from the same state. (Fine-tuning, which is ``model.fit``, gets the same guarantee another way:
+``ConvTimeNetClassifier(checkpoint_dir=...)``.)
 """
 
 from __future__ import annotations
