@@ -5,7 +5,9 @@
     python benchmarks/card_extras.py convtimenet bench_out/convtimenet_targets > bench_out/convtimenet_card.json
 
 Options: ``--quant quant.md`` adds the model's rows of the quantization benchmark; ``--ablation FOLDER`` adds a
-ConvTimeNet single-filter-length ablation table (``targets.md`` and ``summary.json`` in FOLDER).
+ConvTimeNet single-filter-length ablation table (``targets.md`` and ``summary.json`` in FOLDER); ``--budget
+FOLDER`` adds a table comparing a run of ``convtimenet_targets.py`` with a larger budget (in FOLDER) to the main
+evaluation on the same datasets.
 """
 
 import json
@@ -83,11 +85,38 @@ def ablation_section(folder: Path) -> dict:
         + (folder / "targets.md").read_text())}
 
 
+def budget_section(folder: Path, baseline: Path) -> dict:
+    """The same targets fine-tuned and trained from scratch with a larger budget, next to the main evaluation."""
+    summary = json.loads((folder / "summary.json").read_text())
+    arms = summary["arms"]
+    budget = f"{arms['finetuned']['epochs_budget'][0]} epochs and {arms['finetuned']['max_steps'][0]} steps"
+    small = {r["dataset"]: r for r in _rows(baseline)}
+    large = _rows(folder)
+    lines = ["| dataset | fine-tuned, main budget | fine-tuned, larger | from scratch, main | from scratch, larger "
+             "| InceptionTime |", "|---|---|---|---|---|---|"]
+    for r in large:
+        s = small[r["dataset"]]
+        lines.append(f"| {r['dataset']} | {s['finetuned']:.3f} | {r['finetuned']:.3f} | {s['scratch']:.3f} | "
+                     f"{r['scratch']:.3f} | {float(r['inceptiontime']):.3f} |")
+    mean = lambda rows, k: sum(float(x[k]) for x in rows) / len(rows)  # noqa: E731
+    same = [small[r["dataset"]] for r in large]
+    lines.append(f"| **mean** | **{mean(same, 'finetuned'):.4f}** | **{mean(large, 'finetuned'):.4f}** | "
+                 f"**{mean(same, 'scratch'):.4f}** | **{mean(large, 'scratch'):.4f}** | "
+                 f"**{mean(large, 'inceptiontime'):.4f}** |")
+    return {"A larger fine-tuning budget": (
+        f"{len(large)} targets where the main evaluation fell furthest behind InceptionTime, rerun with at most "
+        f"{budget} (four times the main budget), both arms, same seed. Reproduce with `python "
+        f"benchmarks/convtimenet_targets.py --datasets {','.join(r['dataset'] for r in large)} --arms "
+        f"finetuned,scratch --epochs {arms['finetuned']['epochs_budget'][0]} --max-steps "
+        f"{arms['finetuned']['max_steps'][0]}`.\n\n" + "\n".join(lines))}
+
+
 def _rows(folder: Path) -> list[dict]:
     import csv
 
     with open(folder / "targets.csv") as f:
-        return [{k: float(v) if k in ("finetuned", "scratch", "single") else v for k, v in row.items()}
+        return [{k: float(v) if k in ("finetuned", "scratch", "single", "inceptiontime") and v else v
+                 for k, v in row.items()}
                 for row in csv.DictReader(f)]
 
 
@@ -99,10 +128,13 @@ if __name__ == "__main__":
     parser.add_argument("folder", type=Path)
     parser.add_argument("--quant", type=Path)
     parser.add_argument("--ablation", type=Path)
+    parser.add_argument("--budget", type=Path, help="a larger-budget run; compared with the main FOLDER")
     args = parser.parse_args()
     extras = {"timenet": timenet, "convtimenet": convtimenet}[args.kind](args.folder)
     if args.quant:
         extras["sections"].update(quantization_section(args.kind, args.quant))
     if args.ablation:
         extras["sections"].update(ablation_section(args.ablation))
+    if args.budget:
+        extras["sections"].update(budget_section(args.budget, args.folder))
     print(json.dumps(extras, indent=2))
