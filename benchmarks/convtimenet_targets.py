@@ -54,6 +54,13 @@ def single_length_body(model_name, kernel):
                                       "arguments": args}))
 
 
+def arm_settings(arm, args) -> dict:
+    """How an arm is run, as recorded in its rows."""
+    return {"pretrained": arm == "finetuned" or (arm == "single" and args.single_model is not None),
+            "body": args.model if arm != "single" else (args.single_model or f"single length {args.single_kernel}"),
+            "epochs_budget": args.epochs, "max_steps": args.max_steps}
+
+
 def run_arm(arm, name, archive, args, single_model):
     from tszoo.datasets import load_ucr
     from tszoo.estimators import ConvTimeNetClassifier
@@ -61,16 +68,15 @@ def run_arm(arm, name, archive, args, single_model):
     X, y = load_ucr(name, "train", root=archive)
     Xt, yt = load_ucr(name, "test", root=archive)
     model = {"finetuned": args.model, "scratch": args.model, "single": single_model}[arm]
-    pretrained = arm == "finetuned" or (arm == "single" and args.single_model is not None)
+    settings = arm_settings(arm, args)
+    pretrained = settings["pretrained"]
     clf = ConvTimeNetClassifier(model=model, pretrained=pretrained, epochs=args.epochs, max_steps=args.max_steps,
                                 random_state=args.seed)
     began = time.time()
     clf.fit(X, y)
     seconds = time.time() - began
     return {"dataset": name, "arm": arm, "accuracy": float(clf.score(Xt, yt)), "fit_seconds": round(seconds, 1),
-            "epochs": clf.epochs_run_, "n_train": len(X), "length": X.shape[1], "pretrained": pretrained,
-            "body": model if arm != "single" or args.single_model else f"single length {args.single_kernel}",
-            "epochs_budget": args.epochs, "max_steps": args.max_steps}
+            "epochs": clf.epochs_run_, "n_train": len(X), "length": X.shape[1], **settings}
 
 
 def summarise(rows, names, reference, arms):
@@ -144,6 +150,14 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     rows_path = out / "rows.jsonl"
     rows = [json.loads(x) for x in rows_path.read_text().splitlines()] if rows_path.exists() else []
+    # A row only counts as done if it was made the way this invocation would make it: never mix, say, a
+    # from-scratch single-length row into a table of pretrained ones.
+    expected = {arm: arm_settings(arm, args) for arm in arms}
+    for r in rows:
+        if r["arm"] in expected and {k: r.get(k) for k in expected[r["arm"]]} != expected[r["arm"]]:
+            raise SystemExit(f"{rows_path} holds a {r['arm']!r} row for {r['dataset']} made with other settings "
+                             f"({ {k: r.get(k) for k in expected[r['arm']]} } instead of {expected[r['arm']]}); "
+                             "use another --out, or remove those rows to redo them")
     done = {(r["dataset"], r["arm"]) for r in rows}
     if args.order == "cheapest":
         def cost(n):
