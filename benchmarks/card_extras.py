@@ -103,9 +103,14 @@ def budget_section(folder: Path, baseline: Path) -> dict:
     lines.append(f"| **mean** | **{mean(same, 'finetuned'):.4f}** | **{mean(large, 'finetuned'):.4f}** | "
                  f"**{mean(same, 'scratch'):.4f}** | **{mean(large, 'scratch'):.4f}** | "
                  f"**{mean(large, 'inceptiontime'):.4f}** |")
+    wins_small = sum(small[r["dataset"]]["finetuned"] > small[r["dataset"]]["scratch"] for r in large)
+    wins_large = sum(r["finetuned"] > r["scratch"] for r in large)
     return {"A larger fine-tuning budget": (
         f"{len(large)} targets where the main evaluation fell furthest behind InceptionTime, rerun with at most "
-        f"{budget} (four times the main budget), both arms, same seed. Reproduce with `python "
+        f"{budget} (four times the main budget), both arms, same seed. Fine-tuned beats from-scratch on "
+        f"{wins_small} of {len(large)} at the main budget and on {wins_large} of {len(large)} at the larger one"
+        + (": the pretrained body mostly buys speed, and a longer run from scratch catches up." if wins_large <
+           wins_small else ".") + " Reproduce with `python "
         f"benchmarks/convtimenet_targets.py --datasets {','.join(r['dataset'] for r in large)} --arms "
         f"finetuned,scratch --epochs {arms['finetuned']['epochs_budget'][0]} --max-steps "
         f"{arms['finetuned']['max_steps'][0]}`.\n\n" + "\n".join(lines))}
