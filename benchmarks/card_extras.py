@@ -66,10 +66,17 @@ def ablation_section(folder: Path) -> dict:
     pretrained = summary.get("arms", {}).get("single", {}).get("pretrained") == ["True"]
     if pretrained:
         how = ("pretrained exactly as this model was (same 24 sources, heads, schedule, epochs and seed; see "
-               "`runs/ctn_single` in the README's commands), then fine-tuned with the same budget as the "
+               "the README's commands), then fine-tuned with the same budget as the "
                "`finetuned` column: the paper's ablation")
         means = (f"several lengths fine-tuned {mean['finetuned']:.4f}, one length fine-tuned {mean['single']:.4f}, "
                  f"several lengths from scratch {mean['scratch']:.4f}")
+        card = Path(summary["arms"]["single"]["body"][0]) / "tszoo.json"
+        if card.exists():
+            single = json.loads(card.read_text())
+            how += (f". The single-length body trained in {single['training']['wall_time_s']} s; its best "
+                    f"held-back source accuracy was {single['metrics']['source_heldout_accuracy_mean']:.3f} at "
+                    f"epoch {single['training']['best_epoch']} of {single['training']['epochs_run']} (the epoch "
+                    "published and fine-tuned, chosen by the same rule as this model's)")
     else:
         how = ("trained from scratch with the same budget as the `scratch` column (a pretrained single-length body "
                "had not been trained yet)")
@@ -80,7 +87,7 @@ def ablation_section(folder: Path) -> dict:
     ties = sum(r[several] == r["single"] for r in _rows(folder))
     return {"Ablation: one filter length versus several": (
         "The same architecture and width with a single filter length (32, 128 filters) instead of 8/16/32/64 "
-        f"(32 each), {how}, on {summary['datasets_done']} of the {summary['datasets_total']} targets. Mean "
+        f"(32 each), {how}. Run on {summary['datasets_done']} of the {summary['datasets_total']} targets. Mean "
         f"accuracy: {means}. Several lengths beat one length on {beats} datasets (ties {ties}).\n\n"
         + (folder / "targets.md").read_text())}
 
