@@ -132,6 +132,13 @@ def test_convtimenet_fit_interrupted_and_resumed_equals_uninterrupted(tiny_model
     for a, b in zip(straight.model_.get_weights(), resumed.model_.get_weights()):
         np.testing.assert_array_equal(a, b)
 
+    # a kill while a completed fit cleans up (state.json gone, checkpoint files left): the next fit starts afresh
+    with pytest.raises(Interrupted):
+        ConvTimeNetClassifier(checkpoint_dir=tmp_path / "orphans", **kw).fit(X, y, callbacks=[Interrupt()])
+    (tmp_path / "orphans" / "state.json").unlink()
+    again = ConvTimeNetClassifier(checkpoint_dir=tmp_path / "orphans", **kw).fit(X, y)
+    assert again.history_ == straight.history_
+
     # a checkpoint of one fit is never taken up, or overwritten, by a different one
     with pytest.raises(Interrupted):
         ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **kw).fit(X, y, callbacks=[Interrupt()])

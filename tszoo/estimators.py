@@ -566,8 +566,11 @@ class _Resumable:
                 """The fit completed: its checkpoint is no longer needed."""
                 import shutil
 
+                # state.json first: a kill in here then leaves files that the next fit ignores, never a
+                # state.json whose checkpoint is gone.
+                self.state_path.unlink(missing_ok=True)
                 shutil.rmtree(self.folder / "checkpoints", ignore_errors=True)
-                for path in [self.state_path, *self.folder.glob("best-*.npz")]:
+                for path in self.folder.glob("best-*.npz"):
                     path.unlink(missing_ok=True)
 
         callback = Resumable()
