@@ -12,13 +12,14 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+from tszoo.checkpointing import replace_atomically, training_checkpoint
 
 
 @functools.cache
@@ -62,12 +63,7 @@ class Trainer:
             self.optimizer.build(self.model.trainable_variables)
             self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
             self.best = tf.Variable(math.inf, dtype=tf.float64, trainable=False, name="best")
-        # Dropout's random state lives in Keras SeedGenerator variables, which are in model.variables but not in
-        # what a checkpoint tracks through the model: saved explicitly, a resumed run draws the same masks.
-        weights = {id(v) for v in model.weights}
-        seed_states = [v for v in model.variables if id(v) not in weights]
-        self.checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=self.epoch, best=self.best,
-                                              seed_states=seed_states)
+        self.checkpoint = training_checkpoint(model, optimizer, epoch=self.epoch, best=self.best)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.out_dir / "checkpoints"),
                                                   max_to_keep=max_to_keep)
         self.batch_signature = batch_signature
@@ -113,9 +109,7 @@ class Trainer:
                 continue
             if record.get("epoch", 0) <= epochs_done:
                 kept.append(line)
-        partial = path.with_suffix(".partial")
-        partial.write_text("".join(k + "\n" for k in kept))
-        os.replace(partial, path)
+        replace_atomically(path, lambda tmp: tmp.write_text("".join(k + "\n" for k in kept)))
 
     def fit(self, make_dataset, epochs: int, *, validate=None, monitor: str | None = None, resume: bool = False,
             verbose: int = 1, steps_per_epoch: int | None = None):
@@ -156,10 +150,7 @@ class Trainer:
             self.epoch.assign(epoch + 1)
             if monitor is not None and record[monitor] < float(self.best.numpy()):
                 self.best.assign(record[monitor])
-                # Through a temporary file and a rename: a kill mid-write leaves the previous best intact.
-                partial = self.out_dir / "best.partial.weights.h5"
-                self.model.save_weights(str(partial))
-                os.replace(partial, self.out_dir / "best.weights.h5")
+                replace_atomically(self.out_dir / "best.weights.h5", lambda tmp: self.model.save_weights(str(tmp)))
                 record["best"] = True
             # The record before the checkpoint: a kill between the two leaves a record that the resumed run drops
             # and recomputes (identically), never a checkpointed epoch without its record.

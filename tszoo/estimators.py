@@ -484,11 +484,13 @@ class _Resumable:
 
     def __new__(cls, folder, fingerprint, model, optimizer, plateau, keep_best):
         import json
-        import os
+        import shutil
         from pathlib import Path
 
         import keras
         import tensorflow as tf
+
+        from tszoo.checkpointing import replace_atomically, training_checkpoint
 
         class Resumable(keras.callbacks.Callback):
             def __init__(self):
@@ -497,23 +499,16 @@ class _Resumable:
                 self.state_path = self.folder / "state.json"
                 self.records: dict = {}
                 self.pending_plateau = None
-                # Dropout's random state is a variable of the model that is not among its weights.
-                weights = {id(v) for v in model.weights}
-                seed_states = [v for v in model.variables if id(v) not in weights]
-                self.checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, seed_states=seed_states)
-                self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.folder / "checkpoints"),
-                                                          max_to_keep=2)
+                self.checkpoint = training_checkpoint(model, optimizer)
 
             def restore(self, random_state):
                 """``(epochs done, batch-order seed, history so far)``, after restoring any checkpoint."""
                 optimizer.build(model.trainable_variables)
+                if not self.state_path.exists():  # a fresh fit, or files left by a kill before the first state.json
+                    shutil.rmtree(self.folder / "checkpoints", ignore_errors=True)
+                self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.folder / "checkpoints"),
+                                                          max_to_keep=2)
                 if not self.state_path.exists():
-                    if self.manager.latest_checkpoint:  # killed before the first state.json: start afresh
-                        import shutil
-
-                        shutil.rmtree(self.folder / "checkpoints")
-                        self.manager = tf.train.CheckpointManager(
-                            self.checkpoint, str(self.folder / "checkpoints"), max_to_keep=2)
                     seed = int(random_state if random_state is not None
                                else np.random.default_rng().integers(2**31))
                     self.state = {"fingerprint": fingerprint, "seed": seed, "epochs_done": 0}
@@ -549,14 +544,11 @@ class _Resumable:
                              history=self.records)
                 if keep_best.weights is not None and keep_best.best_epoch == epoch:
                     name = f"best-{epoch + 1}.npz"
-                    partial = self.folder / f"{name}.partial.npz"
-                    np.savez(partial, **{f"w{i}": w for i, w in enumerate(keep_best.weights)})
-                    os.replace(partial, self.folder / name)
+                    replace_atomically(self.folder / name, lambda tmp: np.savez(
+                        tmp, **{f"w{i}": w for i, w in enumerate(keep_best.weights)}))
                     state["best_weights"] = name
                 state["checkpoint"] = Path(self.manager.save(checkpoint_number=epoch + 1)).name
-                partial = self.folder / "state.json.partial"
-                partial.write_text(json.dumps(state))
-                os.replace(partial, self.state_path)
+                replace_atomically(self.state_path, lambda tmp: tmp.write_text(json.dumps(state)))
                 self.state = state
                 for old in self.folder.glob("best-*.npz"):  # keep the one state.json names
                     if old.name != state.get("best_weights"):
@@ -564,8 +556,6 @@ class _Resumable:
 
             def finish(self):
                 """The fit completed: its checkpoint is no longer needed."""
-                import shutil
-
                 # state.json first: a kill in here then leaves files that the next fit ignores, never a
                 # state.json whose checkpoint is gone.
                 self.state_path.unlink(missing_ok=True)
