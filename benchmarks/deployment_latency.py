@@ -34,7 +34,7 @@ def timed(fn, min_seconds=4.0, min_calls=5):
     return np.array(times)
 
 
-def runtimes(name, model, tmp: Path, batches):
+def runtimes(name, model, tmp: Path, batches, ort_threads=None):
     """{runtime: {batch: callable(x)}} for one model."""
     import onnxruntime as ort
     import tensorflow as tf
@@ -48,9 +48,9 @@ def runtimes(name, model, tmp: Path, batches):
     out["SavedModel"] = {b: (lambda x: serve(series=tf.constant(x))) for b in batches}
     onnx_path = export(model, tmp / f"{name}.onnx", format="onnx")
     options = ort.SessionOptions()
-    # One intra-op thread per core this process may use: in a container ONNX Runtime's own default can differ
-    # from the cores actually granted (measured here: ConvTimeNet at batch 256, 259 series/s by default, 389 so).
-    options.intra_op_num_threads = len(os.sched_getaffinity(0))
+    # Default: one intra-op thread per core this process may use (on the 2-core development machine this measured
+    # the same as ONNX Runtime's own default, --ort-threads 0).
+    options.intra_op_num_threads = len(os.sched_getaffinity(0)) if ort_threads is None else ort_threads
     session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
     out["ONNX Runtime"] = {b: (lambda x: session.run(None, {"series": x})) for b in batches}
     copy = inference_copy(model)
@@ -68,6 +68,8 @@ def main(argv=None):
     parser.add_argument("--models", default="timenet,convtimenet")
     parser.add_argument("--length", type=int, default=512)
     parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--ort-threads", type=int, default=None,
+                        help="ONNX Runtime intra-op threads (default: the cores granted; 0: ONNX Runtime's default)")
     args = parser.parse_args(argv)
 
     from tszoo.registry import load
@@ -82,7 +84,7 @@ def main(argv=None):
         model = load(name)
         with tempfile.TemporaryDirectory() as tmp:
             table = {}
-            for runtime, calls in runtimes(Path(name).name, model, Path(tmp), batches).items():
+            for runtime, calls in runtimes(Path(name).name, model, Path(tmp), batches, args.ort_threads).items():
                 row = {}
                 for b, call in calls.items():
                     x = rng.normal(size=(b, args.length, 1)).astype(np.float32)
