@@ -8,29 +8,25 @@ lowest reconstruction error on the 6 ``timenet_validation`` datasets is the mode
 from __future__ import annotations
 
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
-
-DEFAULTS = dict(units=60, num_layers=3, dropout=0.4, learning_rate=0.006, batch_size=32, epochs=12, seed=0,
-                clipnorm=1.0)
+import numpy as np
 
 
-def validation_error(encoder_and_decoder, series, batch_size=256):
+DEFAULTS = dict(units=60, num_layers=3, dropout=0.4, learning_rate=0.002, batch_size=128, epochs=80, seed=0,
+                clipnorm=1.0, warmup_epochs=1.0)
+
+
+def validation_error(autoencoder, series, batch_size=256):
     """Mean per-series reconstruction MSE (standardised units) over the validation series."""
-    import tensorflow as tf
-
     from builders.timenet_model import reconstruction_loss
-    from builders.training import length_bucketed
+    from builders.training import length_bucketed, predictor
 
-    model = encoder_and_decoder
-    step = tf.function(lambda x: reconstruction_loss(x, model(x, training=False)),
-                       input_signature=[tf.TensorSpec([None, None, 1], tf.float32)])
+    predict = predictor(autoencoder)
     total, n = 0.0, 0
     for batch in length_bucketed(series, batch_size, seed=0, epoch=0):
-        losses = step(batch).numpy()
+        losses = np.asarray(reconstruction_loss(batch, predict(batch)[:, : batch.shape[1]]))
         total += float(losses.sum())
         n += len(losses)
     return total / n
@@ -38,11 +34,11 @@ def validation_error(encoder_and_decoder, series, batch_size=256):
 
 def train(args):
     import keras
-    import tensorflow as tf
 
     from builders.data import load_all_series, load_splits, series_of
     from builders.timenet_model import build_timenet, reconstruction_loss
-    from builders.training import Trainer, default_strategy, length_bucketed
+    from builders.training import (Trainer, cosine_schedule, default_strategy, hardware, length_bucketed, scope,
+                                   write_settings)
 
     keras.utils.set_random_seed(args.seed)
     splits = load_splits(args.archive, args.splits)
@@ -51,34 +47,46 @@ def train(args):
     val_series = [s for X, _ in load_all_series(val_names, args.archive).values() for s in series_of(X)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    steps_per_epoch = sum(1 for _ in length_bucketed(train_series, args.batch_size, args.seed, 0))
     settings = {k: getattr(args, k) for k in DEFAULTS} | {
         "train_datasets": train_names, "validation_datasets": val_names,
         "n_train_series": len(train_series), "n_validation_series": len(val_series),
-        "strategy": args.strategy, "init": args.init, "hardware": f"{platform.processor() or platform.machine()}, "
-                                               f"{os.cpu_count()} CPU cores, no GPU",
+        "steps_per_epoch": steps_per_epoch, "strategy": args.strategy, "init": args.init, "hardware": hardware(),
+        "optimizer": f"Adam, global-norm clipping at {args.clipnorm}, linear warm-up for {args.warmup_epochs} "
+                     f"epoch(s) then cosine decay to 2% over {args.epochs} epochs",
+        "dropout_placement": "between GRU layers only (never on the series: one mask per sequence would drop "
+                             "whole series)",
     }
-    (out / "settings.json").write_text(json.dumps(settings, indent=2))
+    settings = write_settings(out, settings, args.resume)
 
     strategy = default_strategy(args.strategy)
-    with strategy.scope():
+    with scope(strategy):
         autoencoder, _ = build_timenet(args.units, args.num_layers, args.dropout)
-        optimizer = keras.optimizers.Adam(args.learning_rate, clipnorm=args.clipnorm)
-
-    def per_example_loss(model, batch, training):
-        return reconstruction_loss(batch, model(batch, training=training))
-
+        schedule = cosine_schedule(args.learning_rate, args.epochs * steps_per_epoch,
+                                   round(args.warmup_epochs * steps_per_epoch))
+        optimizer = keras.optimizers.Adam(schedule, global_clipnorm=args.clipnorm or None)
     if args.init:
         # A later phase of a schedule: start from an earlier run's best weights (recorded in settings.json).
         autoencoder.load_weights(str(Path(args.init) / "best.weights.h5"))
-    trainer = Trainer(autoencoder, optimizer, per_example_loss, out, strategy=strategy,
-                      batch_signature=tf.TensorSpec([None, None, 1], tf.float32))
+    trainer = Trainer(autoencoder, optimizer, lambda batch, out: reconstruction_loss(batch, out), out,
+                      strategy=strategy, batch_signature=_signature())
     began = time.time()
     history = trainer.fit(
         lambda epoch: length_bucketed(train_series, args.batch_size, args.seed, epoch),
         args.epochs, resume=args.resume, monitor="val_reconstruction_mse",
         validate=lambda: {"val_reconstruction_mse": validation_error(autoencoder, val_series)},
-        verbose=0 if args.quiet else 1, steps_per_epoch=None)
+        verbose=0 if args.quiet else 1, steps_per_epoch=steps_per_epoch)
     print(f"trained {len(history)} epoch(s) in {time.time() - began:.0f} s; output in {out}")
+
+
+def _signature():
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    return tf.TensorSpec([None, None, 1], tf.float32)
 
 
 def _phases(run: Path):

@@ -1,15 +1,27 @@
-"""One training loop for every tszoo model: tf.distribute, checkpoints, exact resume, TensorBoard, progress.
+"""One training loop for every tszoo model, under TensorFlow or JAX: checkpoints, exact resume, progress.
 
 Why not ``model.fit``: resuming must continue exactly where a run stopped. Here the data of epoch ``e`` is a pure
-function of ``(seed, e)`` (``make_dataset(epoch)``), and model, optimizer, the dropout seed state and the epoch
-counter are checkpointed together after every epoch, so an interrupted run resumed with ``resume=True`` replays
-the same batches from the same state. (Fine-tuning, which is ``model.fit``, gets the same guarantee another way:
-``ConvTimeNetClassifier(checkpoint_dir=...)``.)
+function of ``(seed, e)`` (``make_batches(epoch)`` yields NumPy batches), and the model's variables (weights,
+batch-norm statistics, dropout seed states), the optimizer's variables and the epoch counter are checkpointed
+together after every epoch, so an interrupted run resumed with ``resume=True`` replays the same batches from the
+same state.
+
+The loop is the same on both backends; only the gradient step differs:
+
+* TensorFlow: a ``tf.function`` step under a ``tf.distribute`` strategy (default, mirrored GPUs, multi-worker);
+  the NumPy batches become a ``tf.data`` pipeline so a strategy can split them.
+* JAX (``KERAS_BACKEND=jax``, e.g. on a lent GPU machine without TensorFlow): a ``jax.jit`` step over
+  ``model.stateless_call`` and ``optimizer.stateless_apply``; batch lengths are rounded up to a multiple of
+  ``JAX_LENGTH_MULTIPLE`` (more NaN padding, which the models ignore) so that few shapes are compiled.
+
+The checkpoint is a plain ``.npz`` of variable values (backend-neutral): a run started under JAX can be resumed
+or published under TensorFlow and the other way round.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import math
 import time
@@ -17,18 +29,30 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from tszoo.checkpointing import replace_atomically, training_checkpoint
+from tszoo.checkpointing import replace_atomically
+
+JAX_LENGTH_MULTIPLE = 32
+
+
+def backend() -> str:
+    return keras.backend.backend()
 
 
 @functools.cache
-def default_strategy(name: str | None = None) -> tf.distribute.Strategy:
+def default_strategy(name: str | None = None):
     """``None``/"default": the default strategy; "mirrored": MirroredStrategy over the visible devices.
 
-    One strategy per name and process: a second MirroredStrategy over the same devices reuses the first one's
-    collective keys and its all-reduces fail ("Shape mismatch in the collective instance", tensorflow#62790).
+    TensorFlow only. One strategy per name and process: a second MirroredStrategy over the same devices reuses the
+    first one's collective keys and its all-reduces fail ("Shape mismatch in the collective instance",
+    tensorflow#62790).
     """
+    if backend() != "tensorflow":
+        if name in (None, "default"):
+            return None
+        raise ValueError(f"strategy {name!r} needs the TensorFlow backend (this is {backend()!r}); use 'default'")
+    import tensorflow as tf
+
     if name in (None, "default"):
         return tf.distribute.get_strategy()
     if name == "mirrored":
@@ -38,63 +62,233 @@ def default_strategy(name: str | None = None) -> tf.distribute.Strategy:
     raise ValueError(f"strategy {name!r}; expected 'default', 'mirrored' or 'multiworker'")
 
 
+class _Scope:
+    """``strategy.scope()`` under TensorFlow, nothing under JAX."""
+
+    def __init__(self, strategy):
+        self.strategy = strategy
+
+    def __enter__(self):
+        self._cm = self.strategy.scope() if self.strategy is not None else None
+        return self._cm.__enter__() if self._cm is not None else None
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc) if self._cm is not None else False
+
+
+def scope(strategy):
+    """Build models and optimizers inside this: ``with scope(strategy): ...`` (any backend)."""
+    return _Scope(strategy)
+
+
+# -- checkpoints: backend-neutral ------------------------------------------------------------------------------
+
+
+class Checkpoint:
+    """Model variables (weights, statistics, seed states), optimizer variables and a small JSON state, in one
+    ``ckpt-<n>.npz``; ``latest`` names the newest and is replaced atomically after it is written."""
+
+    def __init__(self, folder, model, optimizer, max_to_keep: int = 2):
+        self.folder = Path(folder)
+        self.model, self.optimizer, self.max_to_keep = model, optimizer, max_to_keep
+
+    @property
+    def latest(self) -> Path | None:
+        pointer = self.folder / "latest"
+        if not pointer.exists():
+            return None
+        path = self.folder / pointer.read_text().strip()
+        return path if path.exists() else None
+
+    def save(self, number: int, state: dict) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        arrays = {f"model/{i:04d}": np.asarray(keras.ops.convert_to_numpy(v.value))
+                  for i, v in enumerate(self.model.variables)}
+        arrays |= {f"optimizer/{i:04d}": np.asarray(keras.ops.convert_to_numpy(v.value))
+                   for i, v in enumerate(self.optimizer.variables)}
+        arrays["state"] = np.frombuffer(json.dumps(state).encode(), np.uint8)
+        path = self.folder / f"ckpt-{number}.npz"
+        replace_atomically(path, lambda tmp: np.savez(tmp, **arrays))
+        replace_atomically(self.folder / "latest", lambda tmp: tmp.write_text(path.name))
+        kept = sorted(self.folder.glob("ckpt-*.npz"), key=lambda p: int(p.stem.split("-")[1]))
+        for old in kept[: -self.max_to_keep]:
+            old.unlink(missing_ok=True)
+        return path
+
+    def restore(self, path=None) -> dict:
+        """Assign the checkpoint's values; returns its JSON state."""
+        path = Path(path or self.latest)
+        with np.load(path) as f:
+            for prefix, variables in (("model", self.model.variables), ("optimizer", self.optimizer.variables)):
+                names = sorted(k for k in f.files if k.startswith(prefix + "/"))
+                if len(names) != len(variables):
+                    raise ValueError(f"{path} holds {len(names)} {prefix} variables; this {prefix} has "
+                                     f"{len(variables)}: it was made by another architecture or optimizer")
+                for name, variable in zip(names, variables):
+                    value = f[name]
+                    if tuple(value.shape) != tuple(variable.shape):
+                        raise ValueError(f"{path}: {name} has shape {value.shape}, {variable.path} expects "
+                                         f"{tuple(variable.shape)}")
+                    variable.assign(value)
+            return json.loads(bytes(f["state"]).decode())
+
+
+# -- the gradient steps ----------------------------------------------------------------------------------------
+
+
+def _pad_time(batch, multiple: int):
+    """NaN-pad every float ``(batch, time, channels)`` array of a batch to a multiple of ``multiple`` steps."""
+    def pad(a):
+        if isinstance(a, np.ndarray) and a.ndim == 3 and a.dtype.kind == "f":
+            extra = -a.shape[1] % multiple
+            if extra:
+                return np.concatenate([a, np.full((a.shape[0], extra, a.shape[2]), np.nan, a.dtype)], axis=1)
+        return a
+    return tuple(pad(a) for a in batch) if isinstance(batch, tuple) else pad(batch)
+
+
+class _JaxStep:
+    """One jitted gradient step over the model's and optimizer's variable values."""
+
+    def __init__(self, model, optimizer, loss, inputs):
+        import jax
+
+        self.model, self.optimizer = model, optimizer
+
+        def compute(trainable, non_trainable, batch):
+            outputs, non_trainable = model.stateless_call(trainable, non_trainable, inputs(batch), training=True)
+            return keras.ops.mean(loss(batch, outputs)), non_trainable
+
+        grad = jax.value_and_grad(compute, has_aux=True)
+
+        def step(state, batch):
+            trainable, non_trainable, opt = state
+            (value, non_trainable), grads = grad(trainable, non_trainable, batch)
+            trainable, opt = optimizer.stateless_apply(opt, grads, trainable)
+            return value, (trainable, non_trainable, opt)
+
+        self.step = jax.jit(step)
+
+    def pull(self):
+        return ([v.value for v in self.model.trainable_variables],
+                [v.value for v in self.model.non_trainable_variables],
+                [v.value for v in self.optimizer.variables])
+
+    def push(self, state):
+        for variables, values in zip((self.model.trainable_variables, self.model.non_trainable_variables,
+                                      self.optimizer.variables), state):
+            for variable, value in zip(variables, values):
+                variable.assign(value)
+
+    def run_epoch(self, batches, on_step):
+        state = self.pull()
+        for batch in batches:
+            value, state = self.step(state, _pad_time(batch, JAX_LENGTH_MULTIPLE))
+            on_step(float(value))
+        self.push(state)
+
+
+class _TensorFlowStep:
+    """A traced step under a ``tf.distribute`` strategy; the loss is averaged over the global batch."""
+
+    def __init__(self, model, optimizer, loss, inputs, strategy, batch_signature):
+        import tensorflow as tf
+
+        self.tf, self.strategy, self.signature = tf, strategy, batch_signature
+
+        def replica_step(batch):
+            with tf.GradientTape() as tape:
+                losses = loss(batch, model(inputs(batch), training=True))
+                value = tf.nn.compute_average_loss(losses)  # mean over the global batch, whatever this share
+            grads = tape.gradient(value, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            return value
+
+        def distributed(batch):
+            per_replica = strategy.run(replica_step, args=(batch,))
+            return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+        self.distributed, self.traced = distributed, {}
+
+    def run_epoch(self, batches, on_step):
+        tf = self.tf
+        dataset = tf.data.Dataset.from_generator(lambda: batches, output_signature=self.signature)
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        dataset = self.strategy.experimental_distribute_dataset(dataset.with_options(options).prefetch(2))
+        key = repr(dataset.element_spec)  # one trace per distributed element spec, for any length or size
+        if key not in self.traced:
+            self.traced[key] = tf.function(self.distributed, input_signature=[dataset.element_spec])
+        for batch in dataset:
+            on_step(float(self.traced[key](batch)))
+
+
+def predictor(model, training: bool = False):
+    """``x -> model(x)`` as NumPy, compiled once for any batch size and length, without changing any variable
+    (with ``training=True`` batch norm uses the batch's own statistics and the moving ones stay as they are)."""
+    if backend() == "jax":
+        import jax
+
+        fn = jax.jit(lambda tv, ntv, x: model.stateless_call(tv, ntv, x, training=training)[0])
+        return lambda x: np.asarray(fn([v.value for v in model.trainable_variables],
+                                       [v.value for v in model.non_trainable_variables],
+                                       _pad_time(np.asarray(x, np.float32), JAX_LENGTH_MULTIPLE)))
+    import tensorflow as tf
+
+    spec = tf.TensorSpec([None, None, model.input.shape[-1]], tf.float32)
+    if not training:
+        fn = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+        return lambda x: fn(x).numpy()
+
+    fn = tf.function(lambda tv, ntv, x: model.stateless_call(tv, ntv, x, training=True)[0], reduce_retracing=True)
+    return lambda x: fn([v.value for v in model.trainable_variables],
+                        [v.value for v in model.non_trainable_variables], tf.constant(x, tf.float32)).numpy()
+
+
 class Trainer:
-    """Train ``model`` by minimising ``per_example_loss(model, batch, training) -> (batch,)`` losses.
+    """Train ``model`` by minimising the mean of ``loss(batch, model(inputs(batch))) -> (batch,)``.
 
     Args:
-        model: a Keras model built under ``strategy.scope()``.
+        model: a Keras model, built under ``scope(strategy)``.
         optimizer: a Keras optimizer, created under the same scope.
-        per_example_loss: returns one loss per example of a batch (a replica's share of it).
-        out_dir: where ``checkpoints/``, ``logs/`` (TensorBoard), ``history.jsonl`` and ``best.weights.h5`` go.
-        strategy: a ``tf.distribute.Strategy``; default: the default strategy.
-        batch_signature: the ``tf.TensorSpec`` structure of one batch, so that batches of any length or size run
-            through one traced step.
+        loss: ``loss(batch, outputs)`` returns one loss per example (``keras.ops``, so any backend).
+        out_dir: where ``checkpoints/``, ``logs/`` (TensorBoard, where TensorFlow is installed),
+            ``history.jsonl`` and ``best.weights.h5`` go.
+        inputs: ``inputs(batch)`` is what the model is called on (default: the batch itself).
+        strategy: a ``tf.distribute.Strategy`` (TensorFlow only); default: the default strategy.
+        batch_signature: the ``tf.TensorSpec`` structure of one batch (TensorFlow), so that batches of any length
+            or size run through one traced step.
     """
 
-    def __init__(self, model, optimizer, per_example_loss, out_dir, *, strategy=None, batch_signature,
+    def __init__(self, model, optimizer, loss, out_dir, *, inputs=None, strategy=None, batch_signature=None,
                  max_to_keep: int = 2):
-        self.model = model
-        self.optimizer = optimizer
-        self.per_example_loss = per_example_loss
+        self.model, self.optimizer = model, optimizer
         self.out_dir = Path(out_dir)
-        self.strategy = strategy or tf.distribute.get_strategy()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        with self.strategy.scope():
+        inputs = inputs or (lambda batch: batch)
+        with scope(strategy):
             self.optimizer.build(self.model.trainable_variables)
-            self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-            self.best = tf.Variable(math.inf, dtype=tf.float64, trainable=False, name="best")
-        self.checkpoint = training_checkpoint(model, optimizer, epoch=self.epoch, best=self.best)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.out_dir / "checkpoints"),
-                                                  max_to_keep=max_to_keep)
-        self.batch_signature = batch_signature
-        self._steps = {}
+        if backend() == "jax":
+            if strategy is not None:
+                raise ValueError("tf.distribute strategies need the TensorFlow backend")
+            self.step = _JaxStep(model, optimizer, loss, inputs)
+        elif backend() == "tensorflow":
+            import tensorflow as tf
 
-    def _step(self, batch):
-        with tf.GradientTape() as tape:
-            losses = self.per_example_loss(self.model, batch, True)
-            # Mean over the global batch, whatever this replica's share of it.
-            loss = tf.nn.compute_average_loss(losses)
-        grads = tape.gradient(loss, self.model.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
-        return loss
-
-    def _distributed_step(self, batch):
-        per_replica = self.strategy.run(self._step, args=(batch,))
-        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
-
-    def _train_step(self, dataset):
-        """The traced step for this (distributed) dataset's element spec: one trace for any length or size."""
-        spec = dataset.element_spec
-        key = repr(spec)
-        if key not in self._steps:
-            self._steps[key] = tf.function(self._distributed_step, input_signature=[spec])
-        return self._steps[key]
+            self.step = _TensorFlowStep(model, optimizer, loss, inputs, strategy or tf.distribute.get_strategy(),
+                                        batch_signature)
+        else:
+            raise ValueError(f"the training loop runs under the TensorFlow or JAX backend, not {backend()!r}")
+        self.checkpoint = Checkpoint(self.out_dir / "checkpoints", model, optimizer, max_to_keep)
+        self.best = math.inf
 
     def restore(self) -> int:
         """Restore the latest checkpoint, if any; returns the epoch to start from."""
-        if self.manager.latest_checkpoint:
-            self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
-        return int(self.epoch.numpy())
+        if self.checkpoint.latest is None:
+            return 0
+        state = self.checkpoint.restore()
+        self.best = state["best"] if state["best"] is not None else math.inf
+        return int(state["epoch"])
 
     def _truncate_history(self, epochs_done: int):
         """Keep the history records of the checkpointed epochs only (a kill may leave one more, or a torn line)."""
@@ -111,61 +305,76 @@ class Trainer:
                 kept.append(line)
         replace_atomically(path, lambda tmp: tmp.write_text("".join(k + "\n" for k in kept)))
 
-    def fit(self, make_dataset, epochs: int, *, validate=None, monitor: str | None = None, resume: bool = False,
+    def _summary_writer(self):
+        if importlib.util.find_spec("tensorflow") is None:
+            return None
+        import tensorflow as tf
+
+        return tf.summary.create_file_writer(str(self.out_dir / "logs"))
+
+    def fit(self, make_batches, epochs: int, *, validate=None, monitor: str | None = None, resume: bool = False,
             verbose: int = 1, steps_per_epoch: int | None = None):
         """Train until ``epochs`` epochs are done.
 
-        ``make_dataset(epoch)`` returns that epoch's ``tf.data.Dataset`` of batches; ``validate()`` returns a dict
-        of metrics after each epoch; ``monitor`` names the one to minimise, whose best weights are kept in
-        ``best.weights.h5``. With ``resume=True`` training continues from the latest checkpoint; without it an
-        existing checkpoint is an error, so that a run is never silently overwritten.
+        ``make_batches(epoch)`` yields that epoch's NumPy batches; ``validate()`` returns a dict of metrics after
+        each epoch; ``monitor`` names the one to minimise, whose best weights are kept in ``best.weights.h5``.
+        With ``resume=True`` training continues from the latest checkpoint; without it an existing checkpoint is
+        an error, so that a run is never silently overwritten.
         """
-        if self.manager.latest_checkpoint and not resume:
+        if self.checkpoint.latest is not None and not resume:
             raise FileExistsError(f"{self.out_dir} already holds checkpoints; pass resume=True to continue that "
                                   "run, or choose another output folder")
         start = self.restore() if resume else 0
         if resume:
             self._truncate_history(start)
-        writer = tf.summary.create_file_writer(str(self.out_dir / "logs"))
+        writer = self._summary_writer()
         history = []
         for epoch in range(start, epochs):
             began = time.time()
-            dataset = make_dataset(epoch)
-            if self.batch_signature is not None:  # every epoch's batches must fit the declared signature
-                tf.nest.assert_same_structure(dataset.element_spec, self.batch_signature)
-            dataset = self.strategy.experimental_distribute_dataset(dataset)
-            step = self._train_step(dataset)
             bar = keras.utils.Progbar(steps_per_epoch, verbose=verbose, stateful_metrics=["loss"],
                                       unit_name="batch")
-            total, steps = 0.0, 0
-            for batch in dataset:
-                loss = float(step(batch))
-                total += loss
-                steps += 1
-                bar.update(steps, [("loss", total / steps)])
-            record = {"epoch": epoch + 1, "loss": total / max(steps, 1), "steps": steps,
-                      "seconds": round(time.time() - began, 1)}
+            totals = [0.0, 0]
+
+            def on_step(value):
+                totals[0] += value
+                totals[1] += 1
+                bar.update(totals[1], [("loss", totals[0] / totals[1])])
+
+            self.step.run_epoch(make_batches(epoch), on_step)
+            record = {"epoch": epoch + 1, "loss": totals[0] / max(totals[1], 1), "steps": totals[1],
+                      "seconds": round(time.time() - began, 1), "backend": backend()}
             if validate is not None:
                 record.update(validate())
-            self.epoch.assign(epoch + 1)
-            if monitor is not None and record[monitor] < float(self.best.numpy()):
-                self.best.assign(record[monitor])
+            if monitor is not None and record[monitor] < self.best:
+                self.best = record[monitor]
                 replace_atomically(self.out_dir / "best.weights.h5", lambda tmp: self.model.save_weights(str(tmp)))
                 record["best"] = True
             # The record before the checkpoint: a kill between the two leaves a record that the resumed run drops
             # and recomputes (identically), never a checkpointed epoch without its record.
             with open(self.out_dir / "history.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
-            with writer.as_default():
-                for key, value in record.items():
-                    if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "epoch":
-                        tf.summary.scalar(key, value, step=epoch + 1)
-            self.manager.save(checkpoint_number=epoch + 1)
+            if writer is not None:
+                import tensorflow as tf
+
+                with writer.as_default():
+                    for key, value in record.items():
+                        if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "epoch":
+                            tf.summary.scalar(key, value, step=epoch + 1)
+            self.checkpoint.save(epoch + 1, {"epoch": epoch + 1,
+                                             "best": None if math.isinf(self.best) else self.best})
             history.append(record)
             if verbose:
                 print(" ".join(f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()),
                       flush=True)
         return history
+
+
+def cosine_schedule(learning_rate: float, total_steps: int, warmup_steps: int, final_fraction: float = 0.02):
+    """Linear warm-up to ``learning_rate``, then cosine decay to ``final_fraction`` of it at ``total_steps``."""
+    warmup_steps = max(0, min(int(warmup_steps), int(total_steps) - 1))
+    return keras.optimizers.schedules.CosineDecay(
+        0.0 if warmup_steps else learning_rate, max(1, int(total_steps) - warmup_steps), alpha=final_fraction,
+        warmup_target=learning_rate if warmup_steps else None, warmup_steps=warmup_steps)
 
 
 def recipe_parser(prog: str, doc: str, model: str, defaults: dict):
@@ -202,27 +411,73 @@ def read_history(out_dir) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def ragged_dataset(series: list[np.ndarray], order: np.ndarray) -> tf.data.Dataset:
-    """A dataset of variable-length series ``(length, 1)`` in the given order."""
-    chosen = [series[i] for i in order]
-    values = np.concatenate(chosen).astype(np.float32)
-    lengths = np.array([len(s) for s in chosen], np.int64)
-    ragged = tf.RaggedTensor.from_row_lengths(values[:, None], lengths)
-    return tf.data.Dataset.from_tensor_slices(ragged).map(lambda r: r, num_parallel_calls=1)
+def hardware() -> str:
+    """What this process trains on, read from the machine: the accelerator if the backend sees one, else the CPU."""
+    import os
+    import platform
+
+    cpu = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores"
+    try:
+        if backend() == "jax":
+            import jax
+
+            gpus = [d.device_kind for d in jax.devices() if d.platform != "cpu"]
+        else:
+            import tensorflow as tf
+
+            gpus = [tf.config.experimental.get_device_details(d).get("device_name", d.name)
+                    for d in tf.config.list_physical_devices("GPU")]
+    except Exception:  # a backend that cannot list devices: report the CPU only
+        gpus = []
+    return f"{', '.join(gpus)} ({backend()}); host {cpu}" if gpus else f"{cpu}, no GPU ({backend()})"
+
+
+def pad_batch(series: list[np.ndarray]) -> np.ndarray:
+    """NaN-padded ``(n, longest, 1)`` float32 batch of 1-D series."""
+    out = np.full((len(series), max(len(s) for s in series), 1), np.nan, np.float32)
+    for i, s in enumerate(series):
+        out[i, : len(s), 0] = s
+    return out
 
 
 def length_bucketed(series: list[np.ndarray], batch_size: int, seed: int, epoch: int,
-                    boundaries=(48, 96, 160, 256, 384)) -> tf.data.Dataset:
-    """One epoch of NaN-padded batches ``(batch, longest, 1)``, series of similar length batched together.
+                    boundaries=(48, 96, 160, 256, 384)):
+    """One epoch of NaN-padded NumPy batches ``(batch, longest, 1)``, series of similar length batched together.
 
-    The order is a pure function of ``(seed, epoch)``: a resumed run sees the same batches.
+    Each series once; the order is a pure function of ``(seed, epoch)``, so a resumed run sees the same batches.
     """
-    order = np.random.default_rng([seed, epoch]).permutation(len(series))
-    ds = ragged_dataset(series, order)
-    ds = ds.bucket_by_sequence_length(
-        element_length_func=lambda x: tf.shape(x)[0],
-        bucket_boundaries=list(boundaries),
-        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-        padding_values=np.float32(np.nan),
-    )
-    return ds.prefetch(2)
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(len(series))
+    buckets: dict[int, list[int]] = {}
+    for i in order:
+        buckets.setdefault(int(np.searchsorted(boundaries, len(series[i]), side="right")), []).append(int(i))
+    batches = [idx[s: s + batch_size] for idx in buckets.values() for s in range(0, len(idx), batch_size)]
+    for b in rng.permutation(len(batches)):
+        yield pad_batch([series[i] for i in batches[b]])
+
+
+def write_settings(out_dir, settings: dict, resume: bool) -> dict:
+    """Write a run's ``settings.json``; ``settings["hardware"]`` is this session's.
+
+    A resumed run keeps the file, refuses settings that differ from the run's (the batches, schedule and model
+    would no longer be the ones checkpointed), and appends this session's hardware to the list of those that
+    trained the run (a run started on a GPU under JAX and finished here lists both).
+    """
+    path = Path(out_dir) / "settings.json"
+    here = settings.pop("hardware")
+    if resume and path.exists():
+        old = json.loads(path.read_text())
+        changed = {k: (old.get(k), v) for k, v in settings.items()
+                   if k not in ("strategy",) and k in old and old[k] != v}
+        if changed:
+            raise ValueError(f"--resume with settings that differ from the run in {out_dir}: " + "; ".join(
+                f"{k}: run has {a!r}, given {b!r}" for k, (a, b) in changed.items()) + ". Resume with the run's "
+                "settings, or start a new run in another folder")
+        hardware_list = old.get("hardware", [])
+        hardware_list = [hardware_list] if isinstance(hardware_list, str) else list(hardware_list)
+        settings = {**old, "strategy": settings.get("strategy", old.get("strategy"))}
+    else:
+        hardware_list = []
+    settings["hardware"] = hardware_list + ([here] if here not in hardware_list else [])
+    replace_atomically(path, lambda tmp: tmp.write_text(json.dumps(settings, indent=2)))
+    return settings

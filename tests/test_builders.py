@@ -41,8 +41,22 @@ def test_timenet_embedding_size_and_paper_defaults():
     autoencoder, encoder = build_timenet()
     assert encoder.output.shape[-1] == 180
     assert [l.units for l in encoder.layers if isinstance(l, keras.layers.GRU)] == [60, 60, 60]
-    assert all(l.dropout == 0.4 and l.recurrent_dropout == 0 for l in encoder.layers
-               if isinstance(l, keras.layers.GRU))
+    grus = [l for l in autoencoder.layers + encoder.layers if isinstance(l, keras.layers.GRU)]
+    assert all(l.recurrent_dropout == 0 for l in grus)
+    # dropout between layers only: never on the series itself, nor on the decoder's step input
+    assert {l.name: l.dropout for l in grus} == {"encoder_gru_1": 0.0, "encoder_gru_2": 0.4, "encoder_gru_3": 0.4,
+                                                 "decoder_gru_1": 0.0, "decoder_gru_2": 0.4, "decoder_gru_3": 0.4}
+
+
+def test_timenet_never_drops_a_training_series_whole(rng):
+    """Keras draws one dropout mask per sequence: on a one-channel input that would zero whole series. The
+    first layer sees every series intact in training mode, exactly as at inference."""
+    _, encoder = build_timenet(units=8, num_layers=3, dropout=0.4)
+    X = ragged_batch(rng, [20] * 64)
+    train = np.asarray(encoder(X, training=True))
+    infer = np.asarray(encoder(X, training=False))
+    np.testing.assert_allclose(train[:, :8], infer[:, :8], atol=1e-6)  # layer 1's state: no dropout
+    assert not np.allclose(train[:, 8:], infer[:, 8:])  # later layers: dropout between layers is on
 
 
 def test_timenet_trains_and_loses_loss(rng):

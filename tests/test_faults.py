@@ -10,27 +10,10 @@ import time
 
 import numpy as np
 import pytest
+from archive import tiny_archive
 
 EPOCHS = 6
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _tiny_archive(root):
-    """A small archive in the UCR layout, with the protocol file beside it."""
-    rng = np.random.default_rng(0)
-    archive = root / "UCRArchive_2018"
-    names = {"timenet_train": ["SinA", "SinB"], "timenet_validation": ["SinC"]}
-    for name in names["timenet_train"] + names["timenet_validation"]:
-        (archive / name).mkdir(parents=True)
-        for split in ("TRAIN", "TEST"):
-            rows = []
-            for i in range(24):
-                n = int(rng.integers(20, 40))
-                values = np.sin(np.linspace(0, rng.uniform(1, 4), n) + rng.uniform(0, 3))
-                rows.append("\t".join([str(i % 2 + 1), *[f"{v:.5f}" for v in values], *["NaN"] * (40 - n)]))
-            (archive / name / f"{name}_{split}.tsv").write_text("\n".join(rows) + "\n")
-    (root / "splits.json").write_text(json.dumps(names))
-    return archive
 
 
 def _train(archive, out, resume=False):
@@ -49,7 +32,7 @@ def _weights(out):
 
 
 def test_pretraining_killed_at_a_random_point_resumes_to_the_same_weights(tmp_path):
-    archive = _tiny_archive(tmp_path)
+    archive = tiny_archive(tmp_path)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": REPO}
     straight = tmp_path / "straight"
     subprocess.run(_train(archive, straight), cwd=REPO, env=env, check=True, capture_output=True, timeout=600)
@@ -60,9 +43,9 @@ def test_pretraining_killed_at_a_random_point_resumes_to_the_same_weights(tmp_pa
     # Kill somewhere after checkpoint k (1 to 3 of 6), at a random moment of the next epoch.
     rng = np.random.default_rng()
     k = int(rng.integers(1, 4))
-    index = crashed / "checkpoints" / "checkpoint"
+    latest = crashed / "checkpoints" / "latest"
     deadline = time.time() + 300
-    while time.time() < deadline and not (index.exists() and f"ckpt-{k}\"" in index.read_text()):
+    while time.time() < deadline and not (latest.exists() and latest.read_text() == f"ckpt-{k}.npz"):
         time.sleep(0.02)
     time.sleep(rng.uniform(0.0, 0.4))
     proc.send_signal(signal.SIGKILL)

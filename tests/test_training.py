@@ -1,15 +1,24 @@
-"""The shared training loop: exact resume after an interruption, no silent overwrite, tf.distribute."""
+"""The shared training loop: exact resume after an interruption, no silent overwrite, tf.distribute, and the same
+loop under JAX (a JAX-trained run resumes and publishes under TensorFlow)."""
 
 import json
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from archive import tiny_archive
+from builders.convtimenet import epoch_batches, source_draws
 from builders.convtimenet_model import build_convtimenet, build_multihead, multihead_loss
 from builders.timenet_model import build_timenet, reconstruction_loss
 from builders.training import Trainer, length_bucketed
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = os.path.join(REPO, "tests", "tiny_training.py")
 
 
 def _series(n=48, seed=0):
@@ -22,14 +31,14 @@ def _timenet_trainer(out, strategy=None):
     keras.utils.set_random_seed(0)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
-        autoencoder, _ = build_timenet(units=6, num_layers=2, dropout=0.3)  # dropout: its seed state must resume
-        optimizer = keras.optimizers.Adam(0.01)
-    return Trainer(autoencoder, optimizer, lambda m, b, t: reconstruction_loss(b, m(b, training=t)), out,
-                   strategy=strategy, batch_signature=tf.TensorSpec([None, None, 1], tf.float32))
+        autoencoder, _ = build_timenet(units=6, num_layers=3, dropout=0.3)  # dropout: its seed state must resume
+        optimizer = keras.optimizers.Adam(0.01, global_clipnorm=1.0)
+    return Trainer(autoencoder, optimizer, lambda b, out: reconstruction_loss(b, out), out, strategy=strategy,
+                   batch_signature=tf.TensorSpec([None, None, 1], tf.float32))
 
 
-def straight_history(tmp_path):
-    return [json.loads(x) for x in (tmp_path / "straight" / "history.jsonl").read_text().splitlines()]
+def _history(path):
+    return [json.loads(x) for x in (path / "history.jsonl").read_text().splitlines()]
 
 
 def test_resume_after_interruption_equals_uninterrupted_run(tmp_path):
@@ -46,9 +55,9 @@ def test_resume_after_interruption_equals_uninterrupted_run(tmp_path):
     resumed.fit(data, 3, resume=True, verbose=0)
     for a, b in zip(straight.model.get_weights(), resumed.model.get_weights()):
         np.testing.assert_array_equal(a, b)
-    history = [json.loads(x) for x in (tmp_path / "interrupted" / "history.jsonl").read_text().splitlines()]
+    history = _history(tmp_path / "interrupted")
     assert [h["epoch"] for h in history] == [1, 2, 3]
-    assert [h["loss"] for h in history] == [h["loss"] for h in straight_history(tmp_path)]
+    assert [h["loss"] for h in history] == [h["loss"] for h in _history(tmp_path / "straight")]
 
 
 def test_existing_run_is_not_overwritten_without_resume(tmp_path):
@@ -59,18 +68,62 @@ def test_existing_run_is_not_overwritten_without_resume(tmp_path):
         _timenet_trainer(tmp_path / "run").fit(lambda e: length_bucketed(series, 8, 0, e), 2, verbose=0)
 
 
+def test_a_checkpoint_of_another_architecture_is_refused(tmp_path):
+    series = _series(16)
+    _timenet_trainer(tmp_path / "run").fit(lambda e: length_bucketed(series, 8, 0, e), 1, verbose=0)
+    with tf.distribute.get_strategy().scope():
+        other, _ = build_timenet(units=5, num_layers=3, dropout=0.3)
+    trainer = Trainer(other, keras.optimizers.Adam(0.01), lambda b, out: reconstruction_loss(b, out),
+                      tmp_path / "run", batch_signature=tf.TensorSpec([None, None, 1], tf.float32))
+    with pytest.raises(ValueError, match="shape"):
+        trainer.fit(lambda e: length_bucketed(series, 8, 0, e), 2, resume=True, verbose=0)
+
+
 def test_epoch_data_is_a_pure_function_of_seed_and_epoch():
     series = _series(30)
-    first = [b.numpy() for b in length_bucketed(series, 8, seed=5, epoch=2)]
-    again = [b.numpy() for b in length_bucketed(series, 8, seed=5, epoch=2)]
-    other = [b.numpy() for b in length_bucketed(series, 8, seed=5, epoch=3)]
+    first = list(length_bucketed(series, 8, seed=5, epoch=2))
+    again = list(length_bucketed(series, 8, seed=5, epoch=2))
+    other = list(length_bucketed(series, 8, seed=5, epoch=3))
     assert len(first) == len(again) and all(np.array_equal(a, b, equal_nan=True) for a, b in zip(first, again))
     assert not all(a.shape == b.shape and np.array_equal(a, b, equal_nan=True) for a, b in zip(first, other))
+    assert sum(len(b) for b in first) == len(series)  # every series once an epoch
     # padding is NaN at the end, never zeros
     for batch in first:
         lengths = (~np.isnan(batch[..., 0])).sum(1)
         for row, n in zip(batch[..., 0], lengths):
             assert not np.isnan(row[:n]).any() and np.isnan(row[n:]).all()
+
+
+def _sources(sizes, rng):
+    sources = []
+    for index, n in enumerate(sizes):
+        series = [rng.normal(size=int(rng.integers(10, 30))).astype(np.float32) for _ in range(n)]
+        sources.append({"index": index, "series": series, "codes": (np.arange(n) % 2).astype(np.int32),
+                        "fit": np.arange(n)})
+    return sources
+
+
+def test_convtimenet_batches_mix_sources_and_do_not_starve_small_ones(rng):
+    """Batch norm must train on the mixture its moving statistics average over: every batch mixes sources; a
+    small source is drawn more than in proportion to its size; the order is a pure function of (seed, epoch)."""
+    sizes = [400, 100, 20]
+    sources = _sources(sizes, rng)
+    offsets = [0, 2, 4]
+    batches = list(epoch_batches(sources, offsets, 32, seed=3, epoch=0, temperature=0.5))
+    heads = np.concatenate([b[2] for b in batches])
+    assert np.mean([len(np.unique(b[2])) > 1 for b in batches]) > 0.9
+    counts = np.bincount(heads, minlength=3)
+    assert counts.sum() == sum(sizes)
+    assert counts.tolist() == source_draws(sizes, 0.5).tolist()
+    assert counts[2] / counts.sum() > 2 * sizes[2] / sum(sizes)
+    for x, labels, head in batches:  # labels are global columns of their own head
+        assert np.all((labels >= np.array(offsets)[head]) & (labels < np.array(offsets)[head] + 2))
+        lengths = (~np.isnan(x[..., 0])).sum(1)
+        assert all(np.isnan(row[n:]).all() and not np.isnan(row[:n]).any() for row, n in zip(x[..., 0], lengths))
+    again = list(epoch_batches(sources, offsets, 32, seed=3, epoch=0, temperature=0.5))
+    assert all(np.array_equal(a[0], b[0], equal_nan=True) and np.array_equal(a[2], b[2])
+               for a, b in zip(batches, again))
+    assert source_draws(sizes, 1.0).tolist() == sizes and len(set(source_draws(sizes, 0.0))) == 1
 
 
 def test_mirrored_strategy_on_two_cpu_devices_matches_single_device(tmp_path, mirrored_cpus):
@@ -79,18 +132,18 @@ def test_mirrored_strategy_on_two_cpu_devices_matches_single_device(tmp_path, mi
     x = rng.normal(size=(32, 24, 1)).astype(np.float32)
     labels = rng.integers(0, 5, size=32).astype(np.int32)
     head = (labels >= 2).astype(np.int32)
-    columns = tf.constant([0, 0, 1, 1, 1], tf.int32)
+    columns = np.array([0, 0, 1, 1, 1], np.int32)
 
     def run(strategy, out):
         keras.utils.set_random_seed(0)
         with strategy.scope():
             model = build_multihead(build_convtimenet((3, 5), 4, 1, 4), {"a": 2, "b": 3})
             optimizer = keras.optimizers.SGD(0.05)
-        trainer = Trainer(model, optimizer, lambda m, b, t: multihead_loss(m(b[0], training=t), b[1], columns, b[2]),
-                          out, strategy=strategy, batch_signature=(
+        trainer = Trainer(model, optimizer, lambda b, logits: multihead_loss(logits, b[1], columns, b[2]), out,
+                          inputs=lambda b: b[0], strategy=strategy, batch_signature=(
                               tf.TensorSpec([None, None, 1], tf.float32), tf.TensorSpec([None], tf.int32),
                               tf.TensorSpec([None], tf.int32)))
-        data = lambda e: tf.data.Dataset.from_tensor_slices((x, labels, head)).batch(8)  # noqa: E731
+        data = lambda e: ((x[i: i + 8], labels[i: i + 8], head[i: i + 8]) for i in range(0, 32, 8))  # noqa: E731
         return [h["loss"] for h in trainer.fit(data, 3, verbose=0)]
 
     single = run(tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path / "one")
@@ -108,10 +161,62 @@ def test_timenet_loop_under_mirrored_strategy_matches_single_device(tmp_path, mi
         with strategy.scope():
             autoencoder, _ = build_timenet(units=6, num_layers=2, dropout=0.0)
             optimizer = keras.optimizers.SGD(0.1)
-        trainer = Trainer(autoencoder, optimizer, lambda m, b, t: reconstruction_loss(b, m(b, training=t)), out,
+        trainer = Trainer(autoencoder, optimizer, lambda b, out: reconstruction_loss(b, out), out,
                           strategy=strategy, batch_signature=tf.TensorSpec([None, None, 1], tf.float32))
         return [h["loss"] for h in trainer.fit(lambda e: length_bucketed(series, 8, 0, e), 3, verbose=0)]
 
     single = run(tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path / "one")
     mirrored = run(mirrored_cpus, tmp_path / "two")
     np.testing.assert_allclose(mirrored, single, rtol=0.05)
+
+
+def _run(args, backend, check=True):
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": REPO}
+    env.pop("TF_CONFIG", None)
+    done = subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    if check:
+        assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+@pytest.mark.parametrize("model", ["timenet", "convtimenet"])
+def test_the_same_loop_under_jax_and_tensorflow_gives_the_same_losses(model, tmp_path):
+    """The same code, data and initial weights: a few epochs under each backend lose the same."""
+    weights = tmp_path / "init.weights.h5"
+    tf_losses = json.loads(_run([TINY, model, str(tmp_path / "tf"), "--save", str(weights)],
+                                "tensorflow").stdout.splitlines()[-1])
+    jax_losses = json.loads(_run([TINY, model, str(tmp_path / "jax"), "--init", str(weights)],
+                                 "jax").stdout.splitlines()[-1])
+    np.testing.assert_allclose(jax_losses, tf_losses, rtol=2e-3)
+    assert tf_losses[-1] < tf_losses[0]
+    assert [h["backend"] for h in _history(tmp_path / "jax")] == ["jax"] * 3
+
+
+@pytest.mark.parametrize("recipe", ["timenet", "convtimenet"])
+def test_a_run_started_under_jax_resumes_and_publishes_under_tensorflow(recipe, tmp_path):
+    import tszoo
+    from tszoo.registry import info
+
+    archive = tiny_archive(tmp_path)
+    out, root = tmp_path / "run", tmp_path / "models"
+    small = {"timenet": ["--units", "6", "--num-layers", "2"],
+             "convtimenet": ["--filters", "4", "--num-blocks", "2", "--bottleneck", "4", "--kernel-sizes", "3,8"]}
+    train = ["-m", f"builders.{recipe}", "train", "--archive", str(archive), "--out", str(out), "--batch-size", "8",
+             "--quiet", *small[recipe]]
+    _run([*train, "--epochs", "3"], "jax")  # the GPU machine's side: JAX only
+    first = _history(out)
+    ckpt = out / "checkpoints"
+    (ckpt / "latest").write_text("ckpt-2.npz")  # pretend the GPU session ended after epoch 2
+    refused = _run([*train, "--epochs", "4", "--resume"], "tensorflow", check=False)
+    assert refused.returncode != 0 and "differ from the run" in refused.stderr  # another schedule: refused
+    _run([*train, "--epochs", "3", "--resume"], "tensorflow")  # finished here, under TensorFlow
+    history = _history(out)
+    assert [h["backend"] for h in history] == ["jax", "jax", "tensorflow"]
+    np.testing.assert_allclose(history[2]["loss"], first[2]["loss"], rtol=2e-3)  # same state, same data
+    _run(["-m", f"builders.{recipe}", "publish", "--run", str(out), "--root", str(root)], "tensorflow")
+    version = root / recipe / "1"
+    model = tszoo.load(str(version))  # hashes verified
+    sessions = info(str(version))["training"]["hardware"]
+    assert [h.rsplit("(", 1)[1] for h in sessions] == ["jax)", "tensorflow)"]
+    x = np.sin(np.linspace(0, 6, 30, dtype=np.float32))[None, :, None]
+    assert np.all(np.isfinite(model.predict(x, verbose=0)))
