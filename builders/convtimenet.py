@@ -103,7 +103,9 @@ def train(args):
 
     from builders.convtimenet_model import build_convtimenet, build_multihead, head_offsets, multihead_loss
     from builders.data import load_splits
-    from builders.training import Trainer, cosine_schedule, default_strategy, hardware, scope, write_settings
+    from builders.training import Trainer, default_strategy, hardware, scope, write_settings
+
+    from tszoo.finetuning import cosine_schedule
 
     keras.utils.set_random_seed(args.seed)
     names = load_splits(args.archive, args.splits)["sources"]

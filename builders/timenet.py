@@ -37,8 +37,10 @@ def train(args):
 
     from builders.data import load_all_series, load_splits, series_of
     from builders.timenet_model import build_timenet, reconstruction_loss
-    from builders.training import (Trainer, cosine_schedule, default_strategy, hardware, length_bucketed, scope,
+    from builders.training import (Trainer, default_strategy, hardware, length_bucketed, scope,
                                    write_settings)
+
+    from tszoo.finetuning import cosine_schedule
 
     keras.utils.set_random_seed(args.seed)
     splits = load_splits(args.archive, args.splits)

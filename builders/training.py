@@ -30,7 +30,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from tszoo.checkpointing import replace_atomically
+from tszoo.checkpointing import Checkpoint, replace_atomically
 
 JAX_LENGTH_MULTIPLE = 32
 
@@ -79,58 +79,6 @@ class _Scope:
 def scope(strategy):
     """Build models and optimizers inside this: ``with scope(strategy): ...`` (any backend)."""
     return _Scope(strategy)
-
-
-# -- checkpoints: backend-neutral ------------------------------------------------------------------------------
-
-
-class Checkpoint:
-    """Model variables (weights, statistics, seed states), optimizer variables and a small JSON state, in one
-    ``ckpt-<n>.npz``; ``latest`` names the newest and is replaced atomically after it is written."""
-
-    def __init__(self, folder, model, optimizer, max_to_keep: int = 2):
-        self.folder = Path(folder)
-        self.model, self.optimizer, self.max_to_keep = model, optimizer, max_to_keep
-
-    @property
-    def latest(self) -> Path | None:
-        pointer = self.folder / "latest"
-        if not pointer.exists():
-            return None
-        path = self.folder / pointer.read_text().strip()
-        return path if path.exists() else None
-
-    def save(self, number: int, state: dict) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        arrays = {f"model/{i:04d}": np.asarray(keras.ops.convert_to_numpy(v.value))
-                  for i, v in enumerate(self.model.variables)}
-        arrays |= {f"optimizer/{i:04d}": np.asarray(keras.ops.convert_to_numpy(v.value))
-                   for i, v in enumerate(self.optimizer.variables)}
-        arrays["state"] = np.frombuffer(json.dumps(state).encode(), np.uint8)
-        path = self.folder / f"ckpt-{number}.npz"
-        replace_atomically(path, lambda tmp: np.savez(tmp, **arrays))
-        replace_atomically(self.folder / "latest", lambda tmp: tmp.write_text(path.name))
-        kept = sorted(self.folder.glob("ckpt-*.npz"), key=lambda p: int(p.stem.split("-")[1]))
-        for old in kept[: -self.max_to_keep]:
-            old.unlink(missing_ok=True)
-        return path
-
-    def restore(self, path=None) -> dict:
-        """Assign the checkpoint's values; returns its JSON state."""
-        path = Path(path or self.latest)
-        with np.load(path) as f:
-            for prefix, variables in (("model", self.model.variables), ("optimizer", self.optimizer.variables)):
-                names = sorted(k for k in f.files if k.startswith(prefix + "/"))
-                if len(names) != len(variables):
-                    raise ValueError(f"{path} holds {len(names)} {prefix} variables; this {prefix} has "
-                                     f"{len(variables)}: it was made by another architecture or optimizer")
-                for name, variable in zip(names, variables):
-                    value = f[name]
-                    if tuple(value.shape) != tuple(variable.shape):
-                        raise ValueError(f"{path}: {name} has shape {value.shape}, {variable.path} expects "
-                                         f"{tuple(variable.shape)}")
-                    variable.assign(value)
-            return json.loads(bytes(f["state"]).decode())
 
 
 # -- the gradient steps ----------------------------------------------------------------------------------------
@@ -367,14 +315,6 @@ class Trainer:
                 print(" ".join(f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()),
                       flush=True)
         return history
-
-
-def cosine_schedule(learning_rate: float, total_steps: int, warmup_steps: int, final_fraction: float = 0.02):
-    """Linear warm-up to ``learning_rate``, then cosine decay to ``final_fraction`` of it at ``total_steps``."""
-    warmup_steps = max(0, min(int(warmup_steps), int(total_steps) - 1))
-    return keras.optimizers.schedules.CosineDecay(
-        0.0 if warmup_steps else learning_rate, max(1, int(total_steps) - warmup_steps), alpha=final_fraction,
-        warmup_target=learning_rate if warmup_steps else None, warmup_steps=warmup_steps)
 
 
 def recipe_parser(prog: str, doc: str, model: str, defaults: dict):

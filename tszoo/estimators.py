@@ -276,34 +276,49 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
 class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
     """ConvTimeNet fine-tuned on a new dataset: the pretrained body, a new softmax head, the whole network trained.
 
-    Only the training data given to :meth:`fit` is used. Training keeps the weights of the epoch with the lowest
-    training loss and halves the learning rate when the loss stops falling (the protocol of the ResNet/FCN
-    baselines in Fawaz et al. 2019); with ``validation_fraction`` it instead carves a stratified validation part
-    out of the training data and keeps the epoch with the lowest validation loss.
+    Only the training data given to :meth:`fit` is used. The recipe (:mod:`tszoo.finetuning`): batch-norm
+    statistics adapted to the training series, the head initialised by a linear probe on the frozen embeddings,
+    then the whole network trained with Adam under a linear warm-up and cosine decay, and the weights at the end
+    of the schedule kept (with ``validation_fraction``: those of the epoch with the lowest validation loss on a
+    stratified part carved out of the training data). Budget: ``min(epochs x batches per epoch, max_steps)``
+    gradient steps, so small data get ``epochs`` passes and large data ``max_steps`` steps.
+
+    How the defaults were chosen: by cross-validation inside the training splits of target datasets, never on a
+    test split (``benchmarks/finetune_recipe_cv.py``; the model card and README give the figures).
 
     Args:
         model, version: the published body (default ``"convtimenet"``).
-        pretrained: ``False`` trains the same architecture from fresh random weights, for comparison.
-        epochs: passes over the training data; ``max_steps`` caps the gradient steps (``None``: no cap).
+        pretrained: ``False`` trains the same architecture from fresh random weights (head initialised at random,
+            no statistics to adapt), for comparison.
+        epochs: passes over the training data (default 40), capped by ``max_steps`` gradient steps (default 250;
+            ``None``: no cap).
         batch_size: default ``min(32, max(4, n // 10))``.
-        learning_rate: Adam's initial learning rate; default 3e-4 when fine-tuning a pretrained body (a larger
-            step washes out the pretrained filters within a few hundred steps) and 1e-3 from scratch.
+        learning_rate: Adam's peak learning rate (default 1e-3).
+        warmup: the fraction of the steps spent warming the learning rate up linearly (default 0.1).
+        head_init: ``"probe"`` (a logistic regression on the frozen embeddings), ``"random"``, or ``"auto"``
+            (probe when ``pretrained``).
+        batchnorm: ``"adapt"`` (statistics of the training series, then batch statistics while training) or
+            ``"frozen"`` (the pretrained statistics throughout; batch norm in inference mode).
         head_dropout: dropout on the embedding before the new head.
-        validation_fraction: see above (``None``: select on training loss).
-        random_state: seeds the head, the shuffling and dropout, so that fits repeat.
-        checkpoint_dir: a folder for a checkpoint after every epoch (model, optimizer, dropout seed state, the
-            learning-rate schedule, the best epoch so far). A fit that was interrupted, even killed, and is called
+        validation_fraction: see above (``None``: the end of the schedule).
+        n_estimators: fine-tune this many networks (seeds ``random_state + i``) and average their probabilities;
+            ``model_`` is then one Keras model holding all of them.
+        random_state: an int, a ``numpy.random.RandomState`` or ``None``: seeds the head, the batches and
+            dropout. A fit is a function of its data, settings and seed alone, whatever ran before it in the
+            process.
+        checkpoint_dir: a folder for a checkpoint after every epoch (model, optimizer with its schedule position,
+            dropout seed state, the best epoch so far). A fit that was interrupted, even killed, and is called
             again with the same folder, data and settings continues where it stopped and ends with the same
-            weights as an uninterrupted fit. Batches are then drawn as a function of ``(random_state, epoch)``
-            rather than by Keras' shuffling, so the result differs from a fit without ``checkpoint_dir``. The
-            folder is emptied when the fit completes; one that holds another fit's checkpoint is refused.
+            weights as an uninterrupted fit (with or without a folder). The folder is emptied when the fit
+            completes; one that holds another fit's checkpoint is refused. Not with ``n_estimators > 1``.
         verbose: Keras progress output (0 silent, 1 bar, 2 a line per epoch).
         missing: as the other estimators.
     """
 
-    def __init__(self, model="convtimenet", version=None, pretrained=True, epochs=50, max_steps=None,
-                 batch_size=None, learning_rate=None, head_dropout=0.1, validation_fraction=None,
-                 batchnorm="adapt", random_state=None, checkpoint_dir=None, verbose=0, missing="raise"):
+    def __init__(self, model="convtimenet", version=None, pretrained=True, epochs=40, max_steps=250,
+                 batch_size=None, learning_rate=None, warmup=0.1, head_init="auto", batchnorm="adapt",
+                 head_dropout=0.1, validation_fraction=None, n_estimators=1, random_state=None,
+                 checkpoint_dir=None, verbose=0, missing="raise"):
         self.model = model
         self.version = version
         self.pretrained = pretrained
@@ -311,31 +326,34 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         self.max_steps = max_steps
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.warmup = warmup
+        self.head_init = head_init
+        self.batchnorm = batchnorm
         self.head_dropout = head_dropout
         self.validation_fraction = validation_fraction
-        self.batchnorm = batchnorm
+        self.n_estimators = n_estimators
         self.random_state = random_state
         self.checkpoint_dir = checkpoint_dir
         self.verbose = verbose
         self.missing = missing
 
-    def _build(self, n_channels, n_classes):
+    def _build(self, n_channels, n_classes, seed):
+        """``(classifier, embedder)``: the body (shared across channels), dropout and a new softmax head."""
         import keras
 
         from tszoo.registry import load
 
         body = load(self.model, self.version)
         if not self.pretrained:
-            body = keras.models.clone_model(body)  # same architecture, fresh initial weights
-        if self.batchnorm not in ("adapt", "frozen"):
-            raise ValueError(f"batchnorm={self.batchnorm!r}; expected 'adapt' or 'frozen'")
-        for layer in body.layers:
+            keras.utils.set_random_seed(seed)  # clone_model draws fresh initial weights from the global seed
+            body = keras.models.clone_model(body)
+        for layer in body._flatten_layers(include_self=False):
             if isinstance(layer, keras.layers.BatchNormalization):
                 if self.batchnorm == "frozen" and self.pretrained:
                     layer.trainable = False  # inference mode: the pretrained statistics, not the batch's
                 else:
-                    # A short fine-tuning run is a few hundred steps: with Keras' default momentum (0.99) the
-                    # moving statistics would still be mostly the old ones when training ends.
+                    # A fine-tuning run is a few hundred steps: with Keras' default momentum (0.99) the moving
+                    # statistics would still be mostly the starting ones when training ends.
                     layer.momentum = 0.9
         series = keras.Input((None, n_channels), name="series")
         if n_channels == 1:
@@ -343,64 +361,102 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         else:  # one body shared by every channel; embeddings concatenated
             embedding = keras.layers.Concatenate(name="channels")(
                 [body(series[..., c: c + 1]) for c in range(n_channels)])
+        x = embedding
         if self.head_dropout:
-            embedding = keras.layers.Dropout(self.head_dropout, name="head_dropout")(embedding)
-        probabilities = keras.layers.Dense(n_classes, activation="softmax", name="probabilities")(embedding)
-        return keras.Model(series, probabilities, name=f"{body.name}_classifier")
+            x = keras.layers.Dropout(self.head_dropout, seed=seed, name="head_dropout")(x)
+        head = keras.layers.Dense(n_classes, activation="softmax", name="probabilities",
+                                  kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
+        classifier = keras.Model(series, head(x), name=f"{body.name}_classifier")
+        return classifier, keras.Model(series, embedding), head
+
+    def _check_settings(self):
+        if self.batchnorm not in ("adapt", "frozen"):
+            raise ValueError(f"batchnorm={self.batchnorm!r}; expected 'adapt' or 'frozen'")
+        if self.head_init not in ("auto", "probe", "random"):
+            raise ValueError(f"head_init={self.head_init!r}; expected 'auto', 'probe' or 'random'")
+        if not 0.0 <= float(self.warmup) < 1.0:
+            raise ValueError(f"warmup={self.warmup!r}; expected a fraction of the steps in [0, 1)")
+        if int(self.n_estimators) < 1:
+            raise ValueError(f"n_estimators={self.n_estimators!r}; expected an integer >= 1")
+        if self.checkpoint_dir is not None and int(self.n_estimators) > 1:
+            raise ValueError("checkpoint_dir works with n_estimators=1; checkpoint each member separately")
 
     def fit(self, X, y, callbacks=None):
         """Fine-tune on ``(X, y)``; ``callbacks``: extra Keras callbacks (e.g. a progress bar)."""
         import keras
+        from sklearn.utils import check_random_state
 
+        self._check_settings()
         X3 = _as_3d(X, self.missing)
         y = check_labels(y, X3.shape[0])
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"y has a single class {self.classes_.tolist()}; a classifier needs at least two")
-        if self.random_state is not None:
-            keras.utils.set_random_seed(int(self.random_state))
+        seed = int(check_random_state(self.random_state).randint(2**31 - 1)) if not isinstance(
+            self.random_state, (int, np.integer)) else int(self.random_state)
         self.n_channels_ = X3.shape[1]
         Xt = np.ascontiguousarray(np.transpose(X3, (0, 2, 1)), dtype=np.float32)
+        members, histories = [], []
+        for member in range(int(self.n_estimators)):
+            model, history = self._fit_one(Xt, codes.astype(np.int32), seed + member, callbacks)
+            members.append(model)
+            histories.append(history)
+        if len(members) == 1:
+            self.model_ = members[0]
+        else:
+            series = keras.Input((None, self.n_channels_), name="series")
+            members = [keras.Model(m.inputs, m.outputs[0], name=f"member_{i}") for i, m in enumerate(members)]
+            averaged = keras.layers.Average(name="probabilities")([m(series) for m in members])
+            self.model_ = keras.Model(series, averaged, name="convtimenet_ensemble")
+        self.history_ = histories[0]
+        self.epochs_run_ = len(histories[0]["loss"])
+        return self
+
+    def _fit_one(self, Xt, codes, seed, callbacks):
+        import keras
+
+        from tszoo import finetuning
+
         n = len(Xt)
-        batch = int(self.batch_size or min(32, max(4, n // 10)))
+        batch = int(self.batch_size or finetuning.default_batch_size(n))
         val = None
         fit_idx = np.arange(n)
         if self.validation_fraction:
             from sklearn.model_selection import train_test_split
 
             fit_idx, val_idx = train_test_split(fit_idx, test_size=self.validation_fraction, stratify=codes,
-                                                random_state=self.random_state)
+                                                random_state=seed)
             val = (Xt[val_idx], codes[val_idx])
-        steps_per_epoch = -(-len(fit_idx) // batch)
-        epochs = int(self.epochs)
-        if self.max_steps:
-            epochs = max(1, min(epochs, int(self.max_steps) // steps_per_epoch))
-        self.model_ = self._build(self.n_channels_, len(self.classes_))
-        rate = self.learning_rate or (3e-4 if self.pretrained else 1e-3)
-        optimizer = keras.optimizers.Adam(rate)
-        self.model_.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
-        monitor = "val_loss" if val is not None else "loss"
-        best = _KeepBest(monitor)
-        plateau = keras.callbacks.ReduceLROnPlateau(monitor, factor=0.5, patience=5, min_lr=1e-5)
-        if self.checkpoint_dir is None:
-            history = self.model_.fit(Xt[fit_idx], codes[fit_idx], batch_size=batch, epochs=epochs,
-                                      validation_data=val, callbacks=[plateau, best, *(callbacks or [])],
-                                      verbose=self.verbose, shuffle=True)
-            records = history.history
-        else:
+        epochs, per_epoch = finetuning.budget(len(fit_idx), batch, self.epochs, self.max_steps)
+        model, embedder, head = self._build(self.n_channels_, len(self.classes_), seed)
+        if self.pretrained and self.batchnorm == "adapt":
+            finetuning.adapt_batchnorm(embedder, Xt[fit_idx])
+        if self.head_init == "probe" or (self.head_init == "auto" and self.pretrained):
+            embeddings = predict_batched(embedder, Xt[fit_idx])
+            head.set_weights(list(finetuning.probe_head(embeddings, codes[fit_idx], len(self.classes_), seed)))
+        rate = float(self.learning_rate or 1e-3)
+        steps = epochs * per_epoch
+        optimizer = keras.optimizers.Adam(finetuning.cosine_schedule(rate, steps, round(self.warmup * steps), 0.0))
+        model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
+        keep = finetuning.KeepBest("val_loss") if val is not None else None
+        data = finetuning.EpochBatches(Xt[fit_idx], codes[fit_idx], batch, per_epoch, seed)
+        extra = [keep] if keep is not None else []
+        resumable, start, records = None, 0, {}
+        if self.checkpoint_dir is not None:
             fingerprint = _fingerprint(Xt, codes, fit_idx, self.get_params(), batch, epochs)
-            resumable = _Resumable(self.checkpoint_dir, fingerprint, self.model_, optimizer, plateau, best)
-            start, seed, records = resumable.restore(self.random_state)
-            data = _EpochBatches(Xt[fit_idx], codes[fit_idx], batch, seed, start)
-            history = self.model_.fit(data, epochs=epochs, initial_epoch=start, validation_data=val,
-                                      callbacks=[plateau, best, resumable, *(callbacks or [])],
-                                      verbose=self.verbose, shuffle=False)  # the batches shuffle themselves
-            records = {k: list(records.get(k, [])) + list(v) for k, v in history.history.items()}
+            optimizer.build(model.trainable_variables)
+            resumable = finetuning.Resumable(self.checkpoint_dir, fingerprint, model, optimizer, keep)
+            start, records = resumable.restore()
+            data = finetuning.EpochBatches(Xt[fit_idx], codes[fit_idx], batch, per_epoch, seed, epoch=start)
+            extra.append(resumable)
+        history = model.fit(data, epochs=epochs, initial_epoch=start, validation_data=val,
+                            callbacks=[*extra, *(callbacks or [])], verbose=self.verbose, shuffle=False)
+        records = {k: list(records.get(k, [])) + list(v) for k, v in history.history.items()}
+        if resumable is not None:
             resumable.finish()
-        best.restore(self.model_)
-        self.history_ = {k: [float(v) for v in vals] for k, vals in records.items()}
-        self.epochs_run_ = len(records["loss"])
-        return self
+        if keep is not None:
+            keep.restore(model)
+        return model, {k: [float(v) for v in vals] for k, vals in records.items()}
 
     def predict_proba(self, X):
         check_is_fitted(self, "model_")
@@ -413,29 +469,6 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-class _KeepBest:
-    """A Keras callback keeping the weights of the epoch with the lowest ``monitor``."""
-
-    def __new__(cls, monitor):
-        import keras
-
-        class KeepBest(keras.callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.best, self.weights, self.best_epoch = np.inf, None, None
-
-            def on_epoch_end(self, epoch, logs=None):
-                value = (logs or {}).get(monitor)
-                if value is not None and value < self.best:
-                    self.best, self.weights, self.best_epoch = value, self.model.get_weights(), epoch
-
-            def restore(self, model):
-                if self.weights is not None:
-                    model.set_weights(self.weights)
-
-        return KeepBest()
-
-
 def _fingerprint(Xt, codes, fit_idx, params, batch, epochs) -> str:
     """What a checkpoint belongs to: the data, the split and the settings of the fit."""
     import hashlib
@@ -446,123 +479,3 @@ def _fingerprint(Xt, codes, fit_idx, params, batch, epochs) -> str:
     settings = {k: v for k, v in params.items() if k not in ("verbose", "checkpoint_dir")}
     digest.update(repr((sorted(settings.items(), key=str), batch, epochs)).encode())
     return digest.hexdigest()
-
-
-def _EpochBatches(x, y, batch, seed, epoch):
-    """Batches in an order that is a pure function of ``(seed, epoch)``, so a resumed fit draws the same ones."""
-    import keras
-
-    class EpochBatches(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.epoch = epoch
-            self.order = self._order()
-
-        def _order(self):
-            return np.random.default_rng([seed, self.epoch]).permutation(len(x))
-
-        def __len__(self):
-            return -(-len(x) // batch)
-
-        def __getitem__(self, i):
-            idx = self.order[i * batch: (i + 1) * batch]
-            return x[idx], y[idx]
-
-        def on_epoch_end(self):
-            self.epoch += 1
-            self.order = self._order()
-
-    return EpochBatches()
-
-
-class _Resumable:
-    """A Keras callback that checkpoints a fine-tuning after every epoch and restores it on the next fit.
-
-    ``state.json`` names the checkpoint it goes with and is replaced atomically after the checkpoint is
-    written, so a kill at any point leaves a consistent pair (the last one or the one before).
-    """
-
-    def __new__(cls, folder, fingerprint, model, optimizer, plateau, keep_best):
-        import json
-        import shutil
-        from pathlib import Path
-
-        import keras
-        import tensorflow as tf
-
-        from tszoo.checkpointing import replace_atomically, training_checkpoint
-
-        class Resumable(keras.callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.folder = Path(folder)
-                self.state_path = self.folder / "state.json"
-                self.records: dict = {}
-                self.pending_plateau = None
-                self.checkpoint = training_checkpoint(model, optimizer)
-
-            def restore(self, random_state):
-                """``(epochs done, batch-order seed, history so far)``, after restoring any checkpoint."""
-                optimizer.build(model.trainable_variables)
-                if not self.state_path.exists():  # a fresh fit, or files left by a kill before the first state.json
-                    shutil.rmtree(self.folder / "checkpoints", ignore_errors=True)
-                self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.folder / "checkpoints"),
-                                                          max_to_keep=2)
-                if not self.state_path.exists():
-                    seed = int(random_state if random_state is not None
-                               else np.random.default_rng().integers(2**31))
-                    self.state = {"fingerprint": fingerprint, "seed": seed, "epochs_done": 0}
-                    return 0, seed, {}
-                state = json.loads(self.state_path.read_text())
-                if state.get("fingerprint") != fingerprint:
-                    raise ValueError(f"checkpoint_dir {str(self.folder)!r} holds the checkpoint of another fit "
-                                     "(different data or settings); give this fit its own folder, or remove "
-                                     "that one to discard the other fit's progress")
-                self.checkpoint.restore(str(self.folder / "checkpoints" / state["checkpoint"])
-                                        ).assert_existing_objects_matched()
-                keep_best.best = state["best"]
-                if state.get("best_weights"):
-                    with np.load(self.folder / state["best_weights"]) as f:
-                        keep_best.weights = [f[f"w{i}"] for i in range(len(f.files))]
-                self.pending_plateau = state["plateau"]
-                self.records = {k: list(v) for k, v in state["history"].items()}
-                self.state = state
-                return state["epochs_done"], state["seed"], state["history"]
-
-            def on_train_begin(self, logs=None):
-                # ReduceLROnPlateau resets its counters when training begins; this callback runs after it.
-                if self.pending_plateau:
-                    for key, value in self.pending_plateau.items():
-                        setattr(plateau, key, value)
-
-            def on_epoch_end(self, epoch, logs=None):
-                for key, value in (logs or {}).items():
-                    self.records.setdefault(key, []).append(float(value))
-                state = dict(self.state, epochs_done=epoch + 1, best=float(keep_best.best),
-                             plateau={"best": float(plateau.best), "wait": int(plateau.wait),
-                                      "cooldown_counter": int(plateau.cooldown_counter)},
-                             history=self.records)
-                if keep_best.weights is not None and keep_best.best_epoch == epoch:
-                    name = f"best-{epoch + 1}.npz"
-                    replace_atomically(self.folder / name, lambda tmp: np.savez(
-                        tmp, **{f"w{i}": w for i, w in enumerate(keep_best.weights)}))
-                    state["best_weights"] = name
-                state["checkpoint"] = Path(self.manager.save(checkpoint_number=epoch + 1)).name
-                replace_atomically(self.state_path, lambda tmp: tmp.write_text(json.dumps(state)))
-                self.state = state
-                for old in self.folder.glob("best-*.npz"):  # keep the one state.json names
-                    if old.name != state.get("best_weights"):
-                        old.unlink()
-
-            def finish(self):
-                """The fit completed: its checkpoint is no longer needed."""
-                # state.json first: a kill in here then leaves files that the next fit ignores, never a
-                # state.json whose checkpoint is gone.
-                self.state_path.unlink(missing_ok=True)
-                shutil.rmtree(self.folder / "checkpoints", ignore_errors=True)
-                for path in self.folder.glob("best-*.npz"):
-                    path.unlink(missing_ok=True)
-
-        callback = Resumable()
-        callback.folder.mkdir(parents=True, exist_ok=True)
-        return callback

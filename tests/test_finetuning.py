@@ -1,0 +1,84 @@
+"""The fine-tuning recipe: a fit is a function of its data, settings and seed; its parts do what they say."""
+
+import keras
+import numpy as np
+import pytest
+from conftest import ragged_batch
+
+from tszoo import finetuning
+from tszoo.estimators import ConvTimeNetClassifier
+
+
+@pytest.fixture(scope="module")
+def gunpoint_small():
+    from tszoo.datasets import load_ucr
+
+    X, y = load_ucr("GunPoint", "train")
+    Xt, yt = load_ucr("GunPoint", "test")
+    return X[:40], y[:40], Xt[:30], yt[:30]
+
+
+def test_a_fit_does_not_depend_on_what_ran_before_it_in_the_process(tiny_models, gunpoint_small):
+    X, y, Xt, _ = gunpoint_small
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=3, random_state=7)
+    first = ConvTimeNetClassifier(**kw).fit(X, y).predict_proba(Xt)
+    # disturb every global random state a process accumulates: Keras', NumPy's, TensorFlow's op counters
+    keras.utils.set_random_seed(123)
+    np.random.seed(5)
+    keras.layers.Dense(3)(np.zeros((2, 4), np.float32))
+    keras.random.normal((3,))
+    ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), epochs=1, random_state=3).fit(X, y)
+    again = ConvTimeNetClassifier(**kw).fit(X, y).predict_proba(Xt)
+    np.testing.assert_allclose(again, first, atol=1e-6)
+
+
+def test_a_checkpointed_fit_equals_a_plain_one(tiny_models, gunpoint_small, tmp_path):
+    X, y, Xt, _ = gunpoint_small
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=3, random_state=2)
+    plain = ConvTimeNetClassifier(**kw).fit(X, y)
+    checkpointed = ConvTimeNetClassifier(checkpoint_dir=tmp_path / "ckpt", **kw).fit(X, y)
+    for a, b in zip(plain.model_.get_weights(), checkpointed.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_ensemble_averages_its_members(tiny_models, gunpoint_small):
+    X, y, Xt, _ = gunpoint_small
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=2)
+    ensemble = ConvTimeNetClassifier(n_estimators=2, random_state=4, **kw).fit(X, y)
+    members = [ConvTimeNetClassifier(random_state=s, **kw).fit(X, y).predict_proba(Xt) for s in (4, 5)]
+    np.testing.assert_allclose(ensemble.predict_proba(Xt), np.mean(members, axis=0), atol=1e-5)
+    with pytest.raises(ValueError, match="n_estimators"):
+        ConvTimeNetClassifier(n_estimators=0, **kw).fit(X, y)
+
+
+def test_budget_gives_small_data_epochs_and_large_data_steps():
+    assert finetuning.budget(20, 4, 40, 250) == (40, 5)  # 200 steps: every epoch
+    assert finetuning.budget(400, 32, 40, 250) == (19, 13)  # capped near 250 steps
+    assert finetuning.budget(9000, 32, 40, 250) == (1, 250)  # one shortened epoch
+    assert finetuning.budget(9000, 32, 40, None) == (40, 282)
+
+
+def test_adapt_batchnorm_takes_the_statistics_of_the_data(rng):
+    from builders.convtimenet_model import build_convtimenet
+
+    body = build_convtimenet((3, 5), 4, 2, 4)
+    x = ragged_batch(rng, [30, 22, 30, 17, 25, 30] * 4) * 3.0
+    finetuning.adapt_batchnorm(body, x, batch_size=len(x))
+    reference = np.asarray(body(x, training=False))
+    batch_stats = np.asarray(body(x, training=True))  # batch norm over this very batch
+    np.testing.assert_allclose(reference, batch_stats, atol=1e-4)
+    assert all(layer.momentum == 0.99 for layer in finetuning.batchnorm_layers(body))  # restored
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_probe_head_reproduces_the_logistic_regression(n_classes, rng):
+    from sklearn.linear_model import LogisticRegression
+
+    E = rng.normal(size=(80, 6)).astype(np.float32)
+    codes = rng.integers(0, n_classes, 80)
+    kernel, bias = finetuning.probe_head(E, codes, n_classes, seed=0)
+    probe = LogisticRegression(C=1.0, max_iter=2000, random_state=0).fit(E, codes)
+    logits = E @ kernel + bias
+    np.testing.assert_array_equal(logits.argmax(1), probe.predict(E))
+    softmax = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(softmax / softmax.sum(1, keepdims=True), probe.predict_proba(E), atol=1e-4)
