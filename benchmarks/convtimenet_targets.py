@@ -1,39 +1,41 @@
-"""ConvTimeNet on the 41 target datasets: fine-tuned versus from scratch versus a single-filter-length ablation.
+"""ConvTimeNet on the 41 target datasets, beside the peers a user would pick instead, in the same run.
 
-    python benchmarks/convtimenet_targets.py --out bench_out/convtimenet_targets [--datasets A,B] [--arms ...]
+    python benchmarks/convtimenet_targets.py --out bench_out/convtimenet_targets [--seeds 0,1,2] [--arms ...]
 
-Arms, each with the same budget (``--epochs``, capped at ``--max-steps`` gradient steps) and seed:
+Arms (each fitted on the official training split only and scored on the test split):
 
-* ``finetuned``: the published ConvTimeNet body + a new head, all fine-tuned on the official training split;
-* ``scratch``: the same architecture from random weights;
+* ``finetuned``: the published ConvTimeNet body + a new head, fine-tuned with ``ConvTimeNetClassifier``'s
+  default recipe (``--epochs``/``--max-steps`` set its budget; ``--n-estimators`` an ensemble);
+* ``scratch``: the same architecture and recipe from random weights;
 * ``single``: the single-length ablation (one filter length, ``--single-kernel``, same width), from scratch, or
-  pretrained when ``--single-model`` names a published single-length body (the paper's ablation), e.g. one made by
-  ``python -m builders.convtimenet train --kernel-sizes 32 --filters 128 --out runs/ctn_single`` and
-  ``python -m builders.convtimenet publish --run runs/ctn_single --name convtimenet_single --root bench_out/models``.
+  pretrained when ``--single-model`` names a published single-length body (the paper's ablation);
+* ``minirocket``, ``multirocket_hydra``: aeon's MiniRocketClassifier and MultiRocketHydraClassifier with their
+  defaults (the second needs torch: ``pip install ".[peers]"``), timed the same way (fit + predict);
+* beside them the published ResNet, FCN and InceptionTime results (``../shared/anchors``).
 
-Only the training split is used for training and model selection (the epoch with the lowest training loss);
-the test split only for the reported accuracy. Resumable: every finished (dataset, arm) is kept in
-``<out>/rows.jsonl``. Datasets run cheapest first (training points x epochs) unless ``--order given``, so a
-session that cannot run all 41 covers as many as it can; the table says which ran.
+Every (dataset, arm, seed) is one row in ``<out>/rows.jsonl`` (resumable); a row records how it was made, and a
+folder holding rows made another way is refused. A row is a function of its data, settings and seed alone:
+``--check-fresh N`` re-makes N finished rows, each in a new process, and reports any difference. Datasets run
+cheapest first unless ``--order given``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file from a checkout
 
-from benchmarks.timenet_table1 import _float, reference_table, write_report  # noqa: E402
+from benchmarks.common import PEERS, Rows, as_float, reference_table, run_peer, write_report  # noqa: E402
 
-ARMS = ("finetuned", "scratch", "single")
+NETWORK_ARMS = ("finetuned", "scratch", "single")
+ARMS = (*NETWORK_ARMS, *PEERS)
 
 
 def single_length_body(model_name, kernel):
@@ -56,72 +58,97 @@ def single_length_body(model_name, kernel):
 
 def arm_settings(arm, args) -> dict:
     """How an arm is run, as recorded in its rows."""
+    if arm in PEERS:
+        return {"peer": arm, "library": "aeon defaults"}
+    from tszoo.estimators import ConvTimeNetClassifier
+
+    defaults = ConvTimeNetClassifier().get_params()
     return {"pretrained": arm == "finetuned" or (arm == "single" and args.single_model is not None),
             "body": args.model if arm != "single" else (args.single_model or f"single length {args.single_kernel}"),
-            "epochs_budget": args.epochs, "max_steps": args.max_steps}
+            "epochs_budget": args.epochs, "max_steps": args.max_steps,
+            "n_estimators": args.n_estimators if arm == "finetuned" else 1,
+            "recipe": {k: defaults[k] for k in ("learning_rate", "warmup", "head_init", "batchnorm", "head_dropout",
+                                               "validation_fraction")}}
 
 
-def run_arm(arm, name, archive, args, single_model):
+def run_row(arm, name, seed, archive, args, single_model) -> dict:
     from tszoo.datasets import load_ucr
     from tszoo.estimators import ConvTimeNetClassifier
 
     X, y = load_ucr(name, "train", root=archive)
     Xt, yt = load_ucr(name, "test", root=archive)
-    model = {"finetuned": args.model, "scratch": args.model, "single": single_model}[arm]
     settings = arm_settings(arm, args)
-    pretrained = settings["pretrained"]
-    clf = ConvTimeNetClassifier(model=model, pretrained=pretrained, epochs=args.epochs, max_steps=args.max_steps,
-                                random_state=args.seed)
+    base = {"dataset": name, "arm": arm, "seed": seed, "n_train": len(X), "length": X.shape[1], **settings}
+    if arm in PEERS:
+        return {**base, **run_peer(arm, X, y, Xt, yt, seed)}
+    model = {"finetuned": args.model, "scratch": args.model, "single": single_model}[arm]
+    clf = ConvTimeNetClassifier(model=model, pretrained=settings["pretrained"], epochs=args.epochs,
+                                max_steps=args.max_steps, n_estimators=settings["n_estimators"], random_state=seed)
     began = time.time()
     clf.fit(X, y)
-    seconds = time.time() - began
-    return {"dataset": name, "arm": arm, "accuracy": float(clf.score(Xt, yt)), "fit_seconds": round(seconds, 1),
-            "epochs": clf.epochs_run_, "n_train": len(X), "length": X.shape[1], **settings}
+    accuracy = float(clf.score(Xt, yt))
+    return {**base, "accuracy": accuracy, "fit_predict_seconds": round(time.time() - began, 1),
+            "epochs": clf.epochs_run_}
 
 
-def summarise(rows, names, reference, arms):
-    by = {(r["dataset"], r["arm"]): r for r in rows}
-    done = [n for n in names if all((n, a) in by for a in arms)]
-    header = ["dataset", "n_train", "T", *arms, "ResNet", "FCN", "InceptionTime", "fine-tune s", "InceptionTime s"]
+def summarise(rows, names, reference, arms, seeds_of):
+    """``seeds_of[arm]``: the seeds each arm runs (the peers may run fewer than the networks)."""
+    by = {(r["dataset"], r["arm"], r["seed"]): r for r in rows}
+    done = [n for n in names if all((n, a, s) in by for a in arms for s in seeds_of[a])]
+    if not done:
+        return "no dataset has finished every arm and seed yet", [], {}
+    acc = {(n, a): float(np.mean([by[(n, a, s)]["accuracy"] for s in seeds_of[a]])) for n in done for a in arms}
+    secs = {(n, a): float(np.mean([by[(n, a, s)]["fit_predict_seconds"] for s in seeds_of[a]]))
+            for n in done for a in arms}
+    refs = {"ResNet": "resnet_accuracy_mean5", "FCN": "fcn_accuracy_mean5", "InceptionTime": "inceptiontime_accuracy"}
+    fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+    header = ["dataset", "n_train", "T", *arms, *refs, *[f"{a} s" for a in arms]]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     table = []
     for n in done:
-        ref = reference[n]
-        row = {"dataset": n, "n_train": by[(n, arms[0])]["n_train"], "length": by[(n, arms[0])]["length"],
-               **{a: by[(n, a)]["accuracy"] for a in arms},
-               "resnet": _float(ref["resnet_accuracy_mean5"]), "fcn": _float(ref["fcn_accuracy_mean5"]),
-               "inceptiontime": _float(ref["inceptiontime_accuracy"]),
-               "finetune_seconds": by[(n, arms[0])]["fit_seconds"],
-               "inceptiontime_train_s": _float(ref["inceptiontime_train_time_s"])}
+        first = by[(n, arms[0], seeds_of[arms[0]][0])]
+        row = {"dataset": n, "n_train": first["n_train"], "length": first["length"],
+               **{a: acc[(n, a)] for a in arms},
+               **{k.lower(): as_float(reference[n][col]) for k, col in refs.items()},
+               **{f"{a}_seconds": secs[(n, a)] for a in arms}}
         table.append(row)
-        fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
         lines.append("| " + " | ".join([n, str(row["n_train"]), str(row["length"]), *[fmt(row[a]) for a in arms],
-                                        fmt(row["resnet"]), fmt(row["fcn"]), fmt(row["inceptiontime"]),
-                                        f"{row['finetune_seconds']:.0f}",
-                                        f"{row['inceptiontime_train_s'] or 0:.0f}"]) + " |")
-    if not table:
-        return "no dataset has finished every arm yet", table, {}
-    mean = {k: float(np.mean([r[k] for r in table if r[k] is not None]))
-            for k in (*arms, "resnet", "fcn", "inceptiontime")}
-    lines.append("| **mean** | | | " + " | ".join(f"**{mean[k]:.4f}**" for k in (*arms, "resnet", "fcn",
-                                                                                  "inceptiontime")) + " | | |")
-    summary = {"datasets_done": len(done), "datasets_total": len(names), "mean_accuracy": mean,
-               "finetuned_total_seconds": float(sum(r["finetune_seconds"] for r in table)),
-               "inceptiontime_total_seconds_same_datasets": float(sum(r["inceptiontime_train_s"] or 0
-                                                                      for r in table)),
+                                        *[fmt(row[k.lower()]) for k in refs],
+                                        *[f"{secs[(n, a)]:.0f}" for a in arms]]) + " |")
+    mean = {a: float(np.mean([acc[(n, a)] for n in done])) for a in arms}
+    mean |= {k.lower(): float(np.mean([r[k.lower()] for r in table if r[k.lower()] is not None])) for k in refs}
+    per_seed = {a: [float(np.mean([by[(n, a, s)]["accuracy"] for n in done])) for s in seeds_of[a]] for a in arms}
+    total_s = {a: [float(sum(by[(n, a, s)]["fit_predict_seconds"] for n in done)) for s in seeds_of[a]]
+               for a in arms}
+    lines.append("| **mean** | | | " + " | ".join(f"**{mean[a]:.4f}**" for a in arms) + " | " +
+                 " | ".join(f"{mean[k.lower()]:.4f}" for k in refs) + " |" + " |" * len(arms))
+    lines += ["", "| arm | seeds | mean accuracy per seed | spread (max - min) | seconds for all datasets, per seed |",
+              "|---|---|---|---|---|"]
+    for a in arms:
+        lines.append(f"| {a} | {', '.join(map(str, seeds_of[a]))} | {', '.join(f'{v:.4f}' for v in per_seed[a])} | "
+                     f"{max(per_seed[a]) - min(per_seed[a]):.4f} | {', '.join(f'{v:.0f}' for v in total_s[a])} |")
+    summary = {"datasets_done": len(done), "datasets_total": len(names), "seeds": seeds_of, "mean_accuracy": mean,
+               "mean_accuracy_per_seed": per_seed, "total_seconds_per_seed": total_s,
                "missing": [n for n in names if n not in done],
-               # how each arm was run, from its rows (rows written before this was recorded say None)
-               "arms": {a: {key: sorted({str(by[(n, a)].get(key)) for n in done})
-                            for key in ("pretrained", "body", "epochs_budget", "max_steps")} for a in arms}}
-    if "finetuned" in arms and "scratch" in arms:
-        summary["finetuned_beats_scratch"] = int(sum(r["finetuned"] > r["scratch"] for r in table))
-        summary["finetuned_ties_scratch"] = int(sum(r["finetuned"] == r["scratch"] for r in table))
-    lines += ["", f"{len(done)} of {len(names)} target datasets done" +
-              (f"; fine-tuned beats from-scratch on {summary.get('finetuned_beats_scratch')} "
-               f"(ties {summary.get('finetuned_ties_scratch')})" if "finetuned_beats_scratch" in summary else "") +
-              f"; fine-tuning time {summary['finetuned_total_seconds']:.0f} s on this CPU versus InceptionTime's "
-              f"{summary['inceptiontime_total_seconds_same_datasets']:.0f} GPU-seconds on the same datasets."]
+               "arms": {a: arm_settings_of(by, done, a, seeds_of[a][0]) for a in arms}}
+    pairs = []
+    for a, b in (("finetuned", "scratch"), ("finetuned", "minirocket"), ("finetuned", "multirocket_hydra"),
+                 ("finetuned", "single")):
+        if a in arms and b in arms:
+            wins = sum(acc[(n, a)] > acc[(n, b)] for n in done)
+            ties = sum(acc[(n, a)] == acc[(n, b)] for n in done)
+            summary[f"{a}_vs_{b}"] = {"wins": int(wins), "ties": int(ties), "losses": len(done) - wins - ties}
+            pairs.append(f"{a} vs {b}: {wins} wins, {ties} ties, {len(done) - wins - ties} losses "
+                         f"(at least as good on {wins + ties})")
+    lines += ["", f"{len(done)} of {len(names)} target datasets done (accuracies are means over each arm's seeds)."]
+    lines += [f"- {p}" for p in pairs]
     return "\n".join(lines), table, summary
+
+
+def arm_settings_of(by, done, arm, seed):
+    row = by[(done[0], arm, seed)]
+    return {k: row.get(k) for k in ("pretrained", "body", "epochs_budget", "max_steps", "n_estimators", "recipe",
+                                    "peer", "library") if k in row}
 
 
 def main(argv=None):
@@ -129,14 +156,19 @@ def main(argv=None):
     parser.add_argument("--model", default="convtimenet")
     parser.add_argument("--archive", default=None)
     parser.add_argument("--datasets", default=None, help="comma-separated (default: the 41 targets)")
-    parser.add_argument("--arms", default=",".join(ARMS))
+    parser.add_argument("--arms", default="finetuned,scratch,minirocket")
+    parser.add_argument("--seeds", default="0", help="seeds of the network arms")
+    parser.add_argument("--peer-seeds", default="0", help="seeds of the peers (MultiRocket-Hydra is slow on CPU)")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--max-steps", type=int, default=250)
+    parser.add_argument("--n-estimators", type=int, default=1)
     parser.add_argument("--single-kernel", type=int, default=32)
     parser.add_argument("--single-model", default=None, help="a pretrained single-length body, if one exists")
     parser.add_argument("--order", default="cheapest", choices=["cheapest", "given"])
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report-only", action="store_true", help="only rebuild the table from rows.jsonl")
+    parser.add_argument("--check-fresh", type=int, default=0, metavar="N",
+                        help="re-make N finished network rows, each in a new process, and compare")
+    parser.add_argument("--one", default=None, help=argparse.SUPPRESS)  # DATASET:ARM:SEED, prints the row
     parser.add_argument("--out", default="bench_out/convtimenet_targets")
     args = parser.parse_args(argv)
 
@@ -145,42 +177,65 @@ def main(argv=None):
     archive = archive_root(args.archive)
     names = args.datasets.split(",") if args.datasets else load_splits(archive)["targets"]
     arms = args.arms.split(",")
+    seeds_of = {a: [int(s) for s in (args.peer_seeds if a in PEERS else args.seeds).split(",")] for a in arms}
+    unknown = set(arms) - set(ARMS)
+    if unknown:
+        raise SystemExit(f"unknown arm(s) {sorted(unknown)}; expected some of {list(ARMS)}")
+    if args.one:
+        name, arm, seed = args.one.split(":")
+        single = args.single_model or (single_length_body(args.model, args.single_kernel) if arm == "single" else None)
+        print(json.dumps(run_row(arm, name, int(seed), archive, args, single)))
+        return
     reference = reference_table()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows_path = out / "rows.jsonl"
-    rows = [json.loads(x) for x in rows_path.read_text().splitlines()] if rows_path.exists() else []
-    # A row only counts as done if it was made the way this invocation would make it: never mix, say, a
-    # from-scratch single-length row into a table of pretrained ones.
-    expected = {arm: arm_settings(arm, args) for arm in arms}
-    for r in rows:
-        if r["arm"] in expected and {k: r.get(k) for k in expected[r["arm"]]} != expected[r["arm"]]:
-            raise SystemExit(f"{rows_path} holds a {r['arm']!r} row for {r['dataset']} made with other settings "
-                             f"({ {k: r.get(k) for k in expected[r['arm']]} } instead of {expected[r['arm']]}); "
-                             "use another --out, or remove those rows to redo them")
-    done = {(r["dataset"], r["arm"]) for r in rows}
+    rows = Rows(args.out)
+    rows.check("arm", {arm: arm_settings(arm, args) for arm in arms})
     if args.order == "cheapest":
         def cost(n):
-            ref = reference[n]
-            steps_per_epoch = -(-int(ref["n_train"]) // min(32, max(4, int(ref["n_train"]) // 10)))
-            return min(args.epochs, max(1, args.max_steps // steps_per_epoch)) * int(ref["n_train"]) * int(
-                ref["length"])
-        run_order = sorted(names, key=cost)
+            n_train, length = int(reference[n]["n_train"]), int(reference[n]["length"])
+            return min(args.epochs * n_train, args.max_steps * 32) * length
+        names_run = sorted(names, key=cost)
     else:
-        run_order = names
+        names_run = names
     if not args.report_only:
         single_model = args.single_model or (single_length_body(args.model, args.single_kernel)
                                              if "single" in arms else None)
-        for name in run_order:
-            for arm in arms:
-                if (name, arm) in done:
-                    continue
-                row = run_arm(arm, name, archive, args, single_model)
-                print(f"{name} {arm}: accuracy {row['accuracy']:.3f} ({row['fit_seconds']} s)", flush=True)
-                with open(rows_path, "a") as f:
-                    f.write(json.dumps(row) + "\n")
-                rows.append(row)
-    write_report(out, "targets", *summarise(rows, names, reference, arms))
+        for name in names_run:
+            for seed in sorted(set(s for a in arms for s in seeds_of[a])):
+                for arm in arms:
+                    if seed not in seeds_of[arm] or rows.done(dataset=name, arm=arm, seed=seed):
+                        continue
+                    row = run_row(arm, name, seed, archive, args, single_model)
+                    print(f"{name} {arm} seed {seed}: accuracy {row['accuracy']:.3f} "
+                          f"({row['fit_predict_seconds']} s)", flush=True)
+                    rows.add(row)
+    if args.check_fresh:
+        check_fresh(rows, args, archive)
+    write_report(Path(args.out), "targets", *summarise(rows.rows, names, reference, arms, seeds_of))
+
+
+def check_fresh(rows, args, archive):
+    """Re-make finished network rows, each in a new process: the same accuracy, or a loud report."""
+    candidates = [r for r in rows.rows if r["arm"] in NETWORK_ARMS]
+    rng = np.random.default_rng()
+    picked = [candidates[i] for i in rng.choice(len(candidates), min(args.check_fresh, len(candidates)),
+                                                replace=False)]
+    report = []
+    for r in picked:
+        cmd = [sys.executable, __file__, "--one", f"{r['dataset']}:{r['arm']}:{r['seed']}", "--model", args.model,
+               "--epochs", str(args.epochs), "--max-steps", str(args.max_steps), "--n-estimators",
+               str(args.n_estimators), "--archive", str(archive)]
+        if args.single_model:
+            cmd += ["--single-model", args.single_model]
+        fresh = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+        same = fresh["accuracy"] == r["accuracy"]
+        report.append({"dataset": r["dataset"], "arm": r["arm"], "seed": r["seed"], "row": r["accuracy"],
+                       "fresh_process": fresh["accuracy"], "same": same})
+        print(f"fresh process: {r['dataset']} {r['arm']} seed {r['seed']}: {fresh['accuracy']:.4f} vs row "
+              f"{r['accuracy']:.4f} ({'same' if same else 'DIFFERENT'})", flush=True)
+    with open(Path(args.out) / "fresh_checks.jsonl", "a") as f:
+        for line in report:
+            f.write(json.dumps(line) + "\n")
+
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,87 @@
+"""Choose the fine-tuning recipe's defaults by validation INSIDE target training splits (never a test split).
+
+    python benchmarks/finetune_recipe_cv.py --out bench_out/finetune_recipe_cv
+
+For each dataset, a stratified third of its official TRAINING split is held out (seed 0); every candidate recipe
+fine-tunes the published body on the other two thirds and is scored on that third. The test split is never read.
+The candidate with the highest mean validation accuracy becomes ``ConvTimeNetClassifier``'s default. Resumable
+(``<out>/rows.jsonl``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file from a checkout
+
+from benchmarks.common import Rows, write_report  # noqa: E402
+
+DATASETS = "Beef,Meat,Wine,Adiac,SwedishLeaf,MedicalImages,DistalPhalanxTW,ECG200"
+CANDIDATES = {
+    "lr1e-3_probe": {"learning_rate": 1e-3, "head_init": "probe"},
+    "lr3e-4_probe": {"learning_rate": 3e-4, "head_init": "probe"},
+    "lr3e-3_probe": {"learning_rate": 3e-3, "head_init": "probe"},
+    "lr1e-3_random_head": {"learning_rate": 1e-3, "head_init": "random"},
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="convtimenet")
+    parser.add_argument("--archive", default=None)
+    parser.add_argument("--datasets", default=DATASETS)
+    parser.add_argument("--candidates", default=",".join(CANDIDATES))
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--max-steps", type=int, default=250)
+    parser.add_argument("--out", default="bench_out/finetune_recipe_cv")
+    args = parser.parse_args(argv)
+
+    from sklearn.model_selection import train_test_split
+
+    from builders.data import archive_root
+    from tszoo.datasets import load_ucr
+    from tszoo.estimators import ConvTimeNetClassifier
+
+    archive = archive_root(args.archive)
+    names, candidates = args.datasets.split(","), args.candidates.split(",")
+    rows = Rows(args.out, key=("dataset", "candidate"))
+    for name in names:
+        X, y = load_ucr(name, "train", root=archive)
+        fit_idx, val_idx = train_test_split(np.arange(len(y)), test_size=1 / 3, stratify=y, random_state=0)
+        for cand in candidates:
+            if rows.done(dataset=name, candidate=cand):
+                continue
+            params = CANDIDATES[cand]
+            clf = ConvTimeNetClassifier(model=args.model, epochs=args.epochs, max_steps=args.max_steps,
+                                        random_state=0, **params)
+            began = time.time()
+            clf.fit(X[fit_idx], y[fit_idx])
+            row = {"dataset": name, "candidate": cand, **params, "model": args.model,
+                   "val_accuracy": float(clf.score(X[val_idx], y[val_idx])), "n_fit": len(fit_idx),
+                   "n_val": len(val_idx), "seconds": round(time.time() - began, 1)}
+            print(f"{name} {cand}: {row['val_accuracy']:.3f} ({row['seconds']} s)", flush=True)
+            rows.add(row)
+    by = {(r["dataset"], r["candidate"]): r["val_accuracy"] for r in rows.rows}
+    done = [n for n in names if all((n, c) in by for c in candidates)]
+    lines = ["| dataset | " + " | ".join(candidates) + " |", "|---|" + "---|" * len(candidates)]
+    lines += [f"| {n} | " + " | ".join(f"{by[(n, c)]:.3f}" for c in candidates) + " |" for n in done]
+    mean = {c: float(np.mean([by[(n, c)] for n in done])) for c in candidates} if done else {}
+    if mean:
+        lines.append("| **mean** | " + " | ".join(f"**{mean[c]:.4f}**" for c in candidates) + " |")
+        best = max(mean, key=mean.get)
+        lines += ["", f"Validation inside the training splits of {len(done)} targets (a stratified third held out, "
+                      f"seed 0; test splits never read): best mean accuracy **{best}** ({mean[best]:.4f})."]
+    table = [{"dataset": n, **{c: by[(n, c)] for c in candidates}} for n in done]
+    write_report(Path(args.out), "finetune_recipe_cv", "\n".join(lines), table,
+                 {"datasets": done, "mean_val_accuracy": mean, "candidates": {c: CANDIDATES[c] for c in candidates},
+                  "best": max(mean, key=mean.get) if mean else None})
+
+
+if __name__ == "__main__":
+    main()
