@@ -42,7 +42,7 @@ def single_length_body(model_name, kernel):
     """The published architecture with one filter length of the same total width, saved to a temp version."""
     import tempfile
 
-    from builders.convtimenet_model import build_convtimenet
+    from tszoo.architectures.convtimenet import build_convtimenet
     from tszoo.publishing import publish_model
     from tszoo.registry import info
 
@@ -51,8 +51,8 @@ def single_length_body(model_name, kernel):
     width = args.get("filters", 32) * len(args.get("kernel_sizes", (8, 16, 32, 64)))
     args.update(kernel_sizes=[kernel], filters=width)
     root = Path(tempfile.mkdtemp(prefix="ctn_single_"))
-    return str(publish_model(build_convtimenet(**args), "convtimenet_single", root=root,
-                             builder={"function": "builders.convtimenet_model.build_convtimenet",
+    return str(publish_model(build_convtimenet(**args), "convtimenet_single", root=root, architecture="convtimenet",
+                             builder={"function": "tszoo.architectures.convtimenet.build_convtimenet",
                                       "arguments": args}))
 
 

@@ -41,6 +41,7 @@ def runtimes(name, model, tmp: Path, batches, ort_threads=None):
     from ai_edge_litert.interpreter import Interpreter
 
     from tszoo.export import export, has_recurrence, inference_copy, to_tflite
+    from tszoo.layers import INPUT_NAME
 
     out = {"keras predict": {b: (lambda x: model.predict(x, verbose=0, batch_size=len(x))) for b in batches}}
     sm = export(model, tmp / f"{name}_sm")
@@ -52,7 +53,7 @@ def runtimes(name, model, tmp: Path, batches, ort_threads=None):
     # the same as ONNX Runtime's own default, --ort-threads 0).
     options.intra_op_num_threads = len(os.sched_getaffinity(0)) if ort_threads is None else ort_threads
     session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-    out["ONNX Runtime"] = {b: (lambda x: session.run(None, {"series": x})) for b in batches}
+    out["ONNX Runtime"] = {b: (lambda x: session.run(None, {INPUT_NAME: x})) for b in batches}
     copy = inference_copy(model)
     out["LiteRT"] = {}
     for b in batches:

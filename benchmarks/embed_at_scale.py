@@ -46,7 +46,7 @@ def main(argv=None):
     parser.add_argument("--length", type=int, default=512)
     args = parser.parse_args(argv)
 
-    from tszoo.estimators import embed_stream, load_cached
+    from tszoo.inference import embed_stream, load_cached
 
     print("| model | series embedded | series/s | peak RSS MiB |")
     print("|---|---|---|---|")

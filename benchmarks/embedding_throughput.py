@@ -57,7 +57,7 @@ def matmul_peak(seconds: float = 3.0) -> float:
 
 
 def measure(model, length: int, batch: int, min_seconds: float = 5.0, min_calls: int = 5):
-    from tszoo.estimators import compiled
+    from tszoo.inference import compiled
 
     call = compiled(model)
     x = np.random.default_rng(0).normal(size=(batch, length, 1)).astype(np.float32)
@@ -80,7 +80,7 @@ def main(argv=None):
     parser.add_argument("--batches", default="1,256")
     args = parser.parse_args(argv)
 
-    from tszoo.estimators import load_cached
+    from tszoo.inference import load_cached
 
     peak = matmul_peak()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores; float32 matmul "

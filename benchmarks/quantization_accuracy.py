@@ -25,10 +25,11 @@ VARIANTS = (None, "float16", "dynamic_int8")
 
 def run_tflite(flatbuffer: bytes, X3: np.ndarray, output: str, fixed_batch: bool) -> np.ndarray:
     from ai_edge_litert.interpreter import Interpreter
+    from tszoo.layers import valid_lengths
 
     runner = Interpreter(model_content=flatbuffer).get_signature_runner()
     if fixed_batch:  # one series at a time, each at its own length
-        lengths = X3.shape[1] - np.argmax(~np.isnan(X3[:, ::-1, 0]), axis=1)
+        lengths = valid_lengths(X3[..., 0])
         return np.concatenate([runner(series=X3[i: i + 1, : lengths[i]])[output] for i in range(len(X3))])
     return runner(series=X3)[output]
 
@@ -43,7 +44,8 @@ def main(argv=None):
 
     from builders.data import archive_root
     from tszoo.datasets import load_ucr
-    from tszoo.estimators import ConvTimeNetClassifier, TimeNetClassifier, embed, load_cached
+    from tszoo.estimators import ConvTimeNetClassifier, TimeNetClassifier
+    from tszoo.inference import embed, load_cached
     from tszoo.export import has_recurrence, inference_copy, to_tflite
 
     archive = archive_root(args.archive)

@@ -50,7 +50,7 @@ def evaluate_dataset(model, name, archive, units, layers):
     from sklearn.model_selection import train_test_split
 
     from tszoo.datasets import load_ucr
-    from tszoo.estimators import embed
+    from tszoo.inference import embed
 
     X, y = load_ucr(name, "train", root=archive)
     Xt, yt = load_ucr(name, "test", root=archive)
@@ -129,7 +129,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from builders.data import archive_root, load_splits
-    from tszoo.estimators import load_cached
+    from tszoo.inference import load_cached
 
     archive = archive_root(args.archive)
     names = args.datasets.split(",") if args.datasets else load_splits(archive)["timenet_test"]

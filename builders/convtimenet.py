@@ -101,7 +101,7 @@ def heldout_accuracies(model, sources, offsets, heads, batch_size=256):
 def train(args):
     import keras
 
-    from builders.convtimenet_model import build_convtimenet, build_multihead, head_offsets, multihead_loss
+    from tszoo.architectures.convtimenet import build_convtimenet, build_multihead, head_offsets, multihead_loss
     from builders.data import load_splits
     from builders.training import Trainer, default_strategy, hardware, scope, write_settings
 
@@ -167,7 +167,7 @@ def _signature():
 
 
 def publish(args):
-    from builders.convtimenet_model import build_convtimenet, build_multihead
+    from tszoo.architectures.convtimenet import build_convtimenet, build_multihead
     from builders.data import DEFAULT_MODELS
     from tszoo.publishing import publish_model
     from builders.training import read_history
@@ -184,11 +184,11 @@ def publish(args):
     extra = json.loads(Path(args.card).read_text()) if args.card else {}
     per_source = {k[4:]: v for k, v in best.items() if k.startswith("acc/")}
     path = publish_model(
-        body, args.name, root=args.root or DEFAULT_MODELS, version=args.version,
+        body, args.name, architecture="convtimenet", root=args.root or DEFAULT_MODELS, version=args.version,
         description="ConvTimeNet (Kashiparekh et al. 2019): a deep 1-D CNN with filters of lengths "
                     f"{', '.join(map(str, arch['kernel_sizes']))} in every block, pretrained with one softmax head "
                     "per source dataset on 24 UCR datasets; fine-tune it with a new head on a new dataset.",
-        builder={"function": "builders.convtimenet_model.build_convtimenet", "arguments": arch},
+        builder={"function": "tszoo.architectures.convtimenet.build_convtimenet", "arguments": arch},
         training={**{k: v for k, v in settings.items() if k != "heads"}, "epochs_run": len(history),
                   "best_epoch": best["epoch"], "wall_time_s": round(sum(r["seconds"] for r in history)),
                   "history": [{k: v for k, v in r.items() if not k.startswith("acc/")} for r in history]},

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from tszoo.datasets import ROOT_ENV, load_ucr
+from tszoo.layers import valid_lengths
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MODELS = REPO / "savedmodels"
@@ -36,8 +37,7 @@ def load_splits(archive=None, splits=None) -> dict:
 
 def series_of(X: np.ndarray) -> list[np.ndarray]:
     """Rows of a NaN-padded (n, longest) array as 1-D arrays of their valid lengths."""
-    lengths = X.shape[1] - np.argmax(~np.isnan(X[:, ::-1]), axis=1)
-    return [row[:n] for row, n in zip(X, lengths)]
+    return [row[:n] for row, n in zip(X, valid_lengths(X))]
 
 
 def load_all_series(names, archive=None) -> dict[str, tuple[np.ndarray, np.ndarray]]:

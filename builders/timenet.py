@@ -20,7 +20,7 @@ DEFAULTS = dict(units=60, num_layers=3, dropout=0.4, learning_rate=0.002, batch_
 
 def validation_error(autoencoder, series, batch_size=256):
     """Mean per-series reconstruction MSE (standardised units) over the validation series."""
-    from builders.timenet_model import reconstruction_loss
+    from tszoo.architectures.timenet import reconstruction_loss
     from builders.training import length_bucketed, predictor
 
     predict = predictor(autoencoder)
@@ -36,7 +36,7 @@ def train(args):
     import keras
 
     from builders.data import load_all_series, load_splits, series_of
-    from builders.timenet_model import build_timenet, reconstruction_loss
+    from tszoo.architectures.timenet import build_timenet, reconstruction_loss
     from builders.training import (Trainer, default_strategy, hardware, length_bucketed, scope,
                                    write_settings)
 
@@ -105,7 +105,7 @@ def _phases(run: Path):
 
 def publish(args):
     from builders.data import DEFAULT_MODELS
-    from builders.timenet_model import build_timenet
+    from tszoo.architectures.timenet import build_timenet
     from tszoo.publishing import publish_model
 
     run = Path(args.run)
@@ -120,10 +120,10 @@ def publish(args):
                          f"{len(h)} epoch(s)" + (" from phase {}'s best epoch".format(i) if s.get("init") else "")
                          for i, (s, h) in enumerate(phases))
     path = publish_model(
-        encoder, args.name, root=args.root or DEFAULT_MODELS, version=args.version,
+        encoder, args.name, architecture="timenet", root=args.root or DEFAULT_MODELS, version=args.version,
         description="TimeNet (Malhotra et al. 2017): a 3-layer GRU sequence autoencoder pretrained without labels "
                     "on 18 UCR datasets; its encoder embeds a univariate series of any length into 180 numbers.",
-        builder={"function": "builders.timenet_model.build_timenet",
+        builder={"function": "tszoo.architectures.timenet.build_timenet",
                  "arguments": {k: settings[k] for k in ("units", "num_layers", "dropout")}},
         training={"datasets": settings["train_datasets"], **{k: v for k, v in settings.items() if k != "init"},
                   "schedule": schedule, "epochs_run": len(history), "best_epoch_of_last_phase": best["epoch"],

@@ -31,6 +31,7 @@ import keras
 import numpy as np
 
 from tszoo.checkpointing import Checkpoint, replace_atomically
+from tszoo.finetuning import hardware  # noqa: F401  (the recipes record it)
 
 JAX_LENGTH_MULTIPLE = 32
 
@@ -349,27 +350,6 @@ def read_history(out_dir) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def hardware() -> str:
-    """What this process trains on, read from the machine: the accelerator if the backend sees one, else the CPU."""
-    import os
-    import platform
-
-    cpu = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores"
-    try:
-        if backend() == "jax":
-            import jax
-
-            gpus = [d.device_kind for d in jax.devices() if d.platform != "cpu"]
-        else:
-            import tensorflow as tf
-
-            gpus = [tf.config.experimental.get_device_details(d).get("device_name", d.name)
-                    for d in tf.config.list_physical_devices("GPU")]
-    except Exception:  # a backend that cannot list devices: report the CPU only
-        gpus = []
-    return f"{', '.join(gpus)} ({backend()}); host {cpu}" if gpus else f"{cpu}, no GPU ({backend()})"
 
 
 def pad_batch(series: list[np.ndarray]) -> np.ndarray:

@@ -49,9 +49,9 @@ def tiny_models(tmp_path_factory):
     models folder: ``{"root": Path, "timenet": version path, "convtimenet": version path}``."""
     import keras
 
-    from builders.convtimenet_model import build_convtimenet, build_multihead
+    from tszoo.architectures.convtimenet import build_convtimenet, build_multihead
     from tszoo.publishing import publish_model
-    from builders.timenet_model import build_timenet, reconstruction_loss
+    from tszoo.architectures.timenet import build_timenet, reconstruction_loss
     from tszoo.datasets import load_ucr
 
     keras.utils.set_random_seed(0)
@@ -61,16 +61,16 @@ def tiny_models(tmp_path_factory):
     autoencoder, encoder = build_timenet(units=8, num_layers=3, dropout=0.0)
     autoencoder.compile(keras.optimizers.Adam(0.01), loss=reconstruction_loss)
     autoencoder.fit(x, x, epochs=12, batch_size=10, verbose=0)
-    tn = publish_model(encoder, "timenet", root=root, builder={
-        "function": "builders.timenet_model.build_timenet", "arguments": {"units": 8, "num_layers": 3}},
+    tn = publish_model(encoder, "timenet", root=root, architecture="timenet", builder={
+        "function": "tszoo.architectures.timenet.build_timenet", "arguments": {"units": 8, "num_layers": 3}},
         training={"datasets": ["GunPoint"], "epochs": 2})
     body = build_convtimenet(kernel_sizes=(3, 8), filters=4, num_blocks=2, bottleneck=4)
     multi = build_multihead(body, {"GunPoint": 2})
     multi.compile(keras.optimizers.Adam(0.01),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     multi.fit(x, y - 1, epochs=2, batch_size=25, verbose=0)
-    ctn = publish_model(body, "convtimenet", root=root, builder={
-        "function": "builders.convtimenet_model.build_convtimenet",
+    ctn = publish_model(body, "convtimenet", root=root, architecture="convtimenet", builder={
+        "function": "tszoo.architectures.convtimenet.build_convtimenet",
         "arguments": {"kernel_sizes": [3, 8], "filters": 4, "num_blocks": 2, "bottleneck": 4}},
         training={"datasets": ["GunPoint"], "epochs": 2})
     return {"root": root, "timenet": tn, "convtimenet": ctn}

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 from conftest import ragged_batch
 
-from builders.convtimenet_model import (add_classification_head, build_convtimenet, build_multihead, head_offsets,
+from tszoo.heads import classifier
+from tszoo.architectures.convtimenet import (build_convtimenet, build_multihead, head_offsets,
                                         multihead_loss)
-from builders.timenet_model import build_timenet, reconstruction_loss
+from tszoo.architectures.timenet import build_timenet, reconstruction_loss
 from tszoo.layers import reversed_target, standardize_series
 
 
@@ -116,7 +117,7 @@ def test_convtimenet_multihead_and_finetune_heads_train(rng):
     columns = np.array([0, 0, 1, 1, 1])
     loss = multihead_loss(logits, np.array([2, 3, 4, 2, 3, 4]), columns, np.ones(6, 'int32'))
     assert loss.shape == (6,) and np.isfinite(np.asarray(loss)).all()
-    clf = add_classification_head(body, 2)
+    clf, _, _ = classifier(body, 2)
     clf.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
     y = np.array([0, 1, 0, 1, 0, 1])
     x[y == 1, :, 0] += np.linspace(0, 3, 20)

@@ -152,8 +152,8 @@ def test_predicting_does_not_keep_a_model_alive():
     import gc
     import weakref
 
-    from builders.convtimenet_model import build_convtimenet
-    from tszoo.estimators import predict_batched
+    from tszoo.architectures.convtimenet import build_convtimenet
+    from tszoo.inference import predict_batched
 
     model = build_convtimenet((3,), 2, 1, 2)
     x = np.random.default_rng(0).normal(size=(5, 30, 1)).astype(np.float32)

@@ -1,6 +1,7 @@
 """Every artifact of both models gives the Keras model's answer (max abs difference 1e-5, float32)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,21 +124,40 @@ def test_onnx_dynamic_batch_and_length_matches_keras(published, inputs, tmp_path
         np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=TOL)
 
 
-def test_finetuned_classifier_exports_probabilities_and_labels(tiny_models, tmp_path):
-    from tszoo.estimators import ConvTimeNetClassifier
-    from tszoo.publishing import publish_model
-
-    X, y = load_ucr("GunPoint", "train")
-    clf = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), epochs=1, random_state=0).fit(X, y)
-    saved = publish_model(clf.model_, "gp", root=tmp_path, builder={"function": "x", "arguments": {}},
-                          extra={"classes": clf.classes_.tolist()})
-    out = export(str(saved), tmp_path / "gp.onnx", format="onnx")
+def _metadata_of(path, fmt):
+    if fmt == "savedmodel":
+        return json.loads((path / "assets.extra" / "tszoo.json").read_text())
+    if fmt == "tflite":
+        return json.loads(Path(f"{path}.json").read_text())
     import onnx
+
+    return {p.key: json.loads(p.value) for p in onnx.load(str(path)).metadata_props}
+
+
+def test_finetuned_classifier_exports_carry_labels_and_version_in_every_format(tiny_models, tmp_path):
     import onnxruntime as ort
 
-    meta = {p.key: json.loads(p.value) for p in onnx.load(str(out)).metadata_props}
-    assert meta["output"] == "probabilities" and meta["classes"] == [1, 2]
-    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    from tszoo.estimators import ConvTimeNetClassifier
+    from tszoo.publishing import publish_model
+    from tszoo.registry import info
+
+    X, y = load_ucr("GunPoint", "train")
+    y = np.where(y == 1, "gun", "point")  # string labels survive too
+    clf = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), epochs=1, random_state=0).fit(X, y)
+    saved = publish_model(clf.model_, "gp", root=tmp_path, architecture="convtimenet", task="classification",
+                          classes=clf.classes_.tolist(), builder={"function": "x", "arguments": {}})
+    card = info(str(saved))
+    assert (card["task"], card["architecture"], card["classes"]) == ("classification", "convtimenet",
+                                                                    ["gun", "point"])
+    assert "pipeline_tag: feature-extraction" not in (saved / "README.md").read_text()
+    for source, label in ((str(saved), "published"), (clf, "estimator")):
+        for fmt, suffix in (("savedmodel", ""), ("tflite", ".tflite"), ("onnx", ".onnx")):
+            out = export(source, tmp_path / f"{label}-{fmt}{suffix}", format=fmt)
+            meta = _metadata_of(out, fmt)
+            assert meta["output"] == "probabilities" and meta["classes"] == ["gun", "point"], (label, fmt)
+            if label == "published":
+                assert (meta["model"], meta["version"]) == ("gp", 1), fmt
+    session = ort.InferenceSession(str(tmp_path / "published-onnx.onnx"), providers=["CPUExecutionProvider"])
     got = session.run(["probabilities"], {"series": X[:5, :, None]})[0]
     np.testing.assert_allclose(got, clf.predict_proba(X[:5]), atol=TOL)
 

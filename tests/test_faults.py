@@ -69,7 +69,7 @@ def test_pretraining_killed_at_a_random_point_resumes_to_the_same_weights(tmp_pa
 def test_a_crash_while_publishing_leaves_no_version(tmp_path, monkeypatch):
     import keras
 
-    from builders.convtimenet_model import build_convtimenet
+    from tszoo.architectures.convtimenet import build_convtimenet
     from tszoo.publishing import publish_model
 
     body = build_convtimenet((3,), 2, 1, 2)
@@ -82,12 +82,13 @@ def test_a_crash_while_publishing_leaves_no_version(tmp_path, monkeypatch):
 
     monkeypatch.setattr(keras.Model, "save", crash)
     with pytest.raises(OSError, match="disk full"):
-        publish_model(body, "m", root=tmp_path, builder={"function": "x", "arguments": {}})
+        publish_model(body, "m", root=tmp_path, architecture="convtimenet", builder={"function": "x", "arguments": {}})
     assert calls["n"] == 1
     assert not (tmp_path / "m" / "1").exists()
     assert not [p for p in (tmp_path / "m").iterdir()]  # no temporary folder left behind
     monkeypatch.setattr(keras.Model, "save", original)
-    assert publish_model(body, "m", root=tmp_path, builder={"function": "x", "arguments": {}}).name == "1"
+    assert publish_model(body, "m", root=tmp_path, architecture="convtimenet",
+                         builder={"function": "x", "arguments": {}}).name == "1"
 
 
 def test_finetuning_killed_at_a_random_point_resumes_to_the_same_weights(tiny_models, tmp_path):

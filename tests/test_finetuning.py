@@ -59,7 +59,7 @@ def test_budget_gives_small_data_epochs_and_large_data_steps():
 
 
 def test_adapt_batchnorm_takes_the_statistics_of_the_data(rng):
-    from builders.convtimenet_model import build_convtimenet
+    from tszoo.architectures.convtimenet import build_convtimenet
 
     body = build_convtimenet((3, 5), 4, 2, 4)
     x = ragged_batch(rng, [30, 22, 30, 17, 25, 30] * 4) * 3.0

@@ -90,7 +90,7 @@ def tiny_bodies(tiny_models):
 @given(lengths=st.lists(st.integers(1, 60), min_size=1, max_size=5), seed=st.integers(0, 2 ** 16),
        which=st.sampled_from(["timenet", "convtimenet"]), zeros=st.integers(0, 3))
 def test_masking_invariance_for_any_lengths(tiny_bodies, lengths, seed, which, zeros):
-    from tszoo.estimators import compiled
+    from tszoo.inference import compiled
 
     model = tiny_bodies[which]
     call = compiled(model)
@@ -106,7 +106,7 @@ def test_masking_invariance_for_any_lengths(tiny_bodies, lengths, seed, which, z
 
 
 def test_a_model_used_from_several_threads_gives_single_thread_results(tiny_bodies):
-    from tszoo.estimators import predict_batched
+    from tszoo.inference import predict_batched
 
     rng = np.random.default_rng(0)
     inputs = []

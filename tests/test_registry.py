@@ -11,7 +11,7 @@ import tensorflow as tf
 from conftest import ragged_batch
 
 import tszoo
-from builders.convtimenet_model import build_convtimenet
+from tszoo.architectures.convtimenet import build_convtimenet
 from tszoo.publishing import publish_model
 from tszoo.registry import CARD, MODELS_ENV
 
@@ -26,8 +26,8 @@ def published(tmp_path_factory):
     rng = np.random.default_rng(0)
     x = ragged_batch(rng, [20] * 8)
     clf.fit(x, np.arange(8) % 2, epochs=2, verbose=0)
-    path = publish_model(body, "toy", root=root, description="a toy", builder={
-        "function": "builders.convtimenet_model.build_convtimenet",
+    path = publish_model(body, "toy", root=root, architecture="convtimenet", description="a toy", builder={
+        "function": "tszoo.architectures.convtimenet.build_convtimenet",
         "arguments": {"kernel_sizes": [3, 5], "filters": 4, "num_blocks": 1}},
         training={"datasets": ["GunPoint"], "steps": 2}, metrics={"accuracy": 0.5})
     return root, path, body, x
@@ -70,10 +70,11 @@ def test_num_classes_adds_a_trainable_head(published, monkeypatch):
 def test_new_version_and_never_overwrite(published):
     root, path, body, _ = published
     with pytest.raises(FileExistsError, match="never overwritten"):
-        publish_model(body, "toy", root=root, version=1, builder={"function": "x", "arguments": {}})
-    second = publish_model(body, "toy", root=root, builder={"function": "x", "arguments": {}})
+        publish_model(body, "toy", root=root, version=1, architecture="convtimenet",
+                      builder={"function": "x", "arguments": {}})
+    second = publish_model(body, "toy", root=root, architecture="convtimenet", builder={"function": "x", "arguments": {}})
     assert second.name == "2"
-    assert not [p for p in (root / "toy").iterdir() if p.name.startswith(".tmp")]
+    assert not [p for p in (root / "toy").iterdir() if not p.name.isdigit()]
 
 
 def test_unknown_name_lists_available(published, monkeypatch):

@@ -13,8 +13,8 @@ import tensorflow as tf
 
 from archive import tiny_archive
 from builders.convtimenet import epoch_batches, source_draws
-from builders.convtimenet_model import build_convtimenet, build_multihead, multihead_loss
-from builders.timenet_model import build_timenet, reconstruction_loss
+from tszoo.architectures.convtimenet import build_convtimenet, build_multihead, multihead_loss
+from tszoo.architectures.timenet import build_timenet, reconstruction_loss
 from builders.training import Trainer, length_bucketed
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -48,8 +48,8 @@ def main(argv=None):
     import keras
     import numpy as np
 
-    from builders.convtimenet_model import build_convtimenet, build_multihead, multihead_loss
-    from builders.timenet_model import build_timenet, reconstruction_loss
+    from tszoo.architectures.convtimenet import build_convtimenet, build_multihead, multihead_loss
+    from tszoo.architectures.timenet import build_timenet, reconstruction_loss
     from builders.training import Trainer, default_strategy, scope
 
     strategy = default_strategy("multiworker" if "TF_CONFIG" in os.environ else "default")

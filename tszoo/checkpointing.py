@@ -36,18 +36,32 @@ def replace_atomically(path, write) -> None:
     """
     path = Path(path)
     partial = path.with_name(f"partial-{path.name}")
-    if partial.is_dir():
-        shutil.rmtree(partial)
-    write(partial)
-    if partial.is_dir():
-        for child in partial.rglob("*"):
-            if child.is_file():
-                _fsync(child)
-    _fsync(partial)
-    if partial.is_dir() and path.exists():  # a folder cannot be renamed onto an existing one
-        raise FileExistsError(f"{path} already exists; it is never overwritten")
-    os.replace(partial, path)
+    _remove(partial)
+    try:
+        write(partial)
+        if partial.is_dir():
+            for child in partial.rglob("*"):
+                if child.is_file():
+                    _fsync(child)
+        _fsync(partial)
+        if partial.is_dir():
+            # A folder is never put over an existing one; os.rename refuses a non-empty target itself.
+            if path.exists():
+                raise FileExistsError(f"{path} already exists; it is never overwritten")
+            os.rename(partial, path)
+        else:
+            os.replace(partial, path)
+    except BaseException:
+        _remove(partial)  # a failed write leaves nothing behind
+        raise
     _fsync(path.parent)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
 
 
 class Checkpoint:

@@ -94,11 +94,6 @@ def _load_train_test(args):
     return X, y, Xt, yt, Path(args.train).name.split(".")[0].replace("_TRAIN", "")
 
 
-def _kind(card) -> str:
-    function = card.get("builder", {}).get("function", "").rsplit(".", 1)[-1]
-    return "timenet" if function in ("build_timenet", "TimeNetClassifier") else "convtimenet"
-
-
 def _overlap_note(card, data_name):
     """A model's own pretraining data is no test of transfer: say so when a user evaluates on it."""
     seen = card.get("training", {}).get("datasets", [])
@@ -114,10 +109,12 @@ def cmd_finetune(args):
 
     from tszoo.estimators import ConvTimeNetClassifier
     from tszoo.publishing import publish_model
-    from tszoo.registry import info
+    from tszoo.registry import architecture_of, info, task_of
 
     card = info(args.name)
-    if _kind(card) == "timenet":
+    if task_of(card) != "embedding":
+        raise ValueError(f"{args.name} is already a fine-tuned classifier; fine-tune a published body (tszoo list)")
+    if architecture_of(card) == "timenet":
         raise ValueError(f"{args.name} is a TimeNet embedding model, which is not fine-tuned: its classifier is an "
                          f"SVM on frozen embeddings; run 'tszoo evaluate {args.name} ...' for TN-C")
     X, y, Xt, yt, data_name = _load_train_test(args)
@@ -126,19 +123,25 @@ def cmd_finetune(args):
     began = time.time()
     import keras  # noqa: F401  (after argument checks: importing TensorFlow takes seconds)
 
-    clf.fit(X, y, callbacks=[_epoch_bar(args, args.epochs)])
+    from tszoo.finetuning import budget, default_batch_size
+
+    epochs, _ = budget(len(X), default_batch_size(len(X)), args.epochs, clf.max_steps)
+    clf.fit(X, y, callbacks=[_epoch_bar(args, epochs)])
     seconds = time.time() - began
     accuracy = float(np.mean(clf.predict(Xt) == yt))
     name = "".join(c if c.isalnum() or c in "-_" else "_" for c in f"{card['name']}-{data_name}")
+    from tszoo.finetuning import hardware
+
     path = publish_model(
-        clf.model_, name, root=args.out,
+        clf.model_, name, root=args.out, architecture="convtimenet", task="classification",
+        classes=clf.classes_.tolist(),
         description=f"{card['name']} v{card['version']} fine-tuned on {data_name} ({len(X)} training series).",
         builder={"function": "tszoo.estimators.ConvTimeNetClassifier", "arguments": {
             "model": card["name"], "version": card["version"], "epochs": args.epochs, "random_state": args.seed}},
         training={"datasets": [data_name], "n_train": len(X), "epochs": clf.epochs_run_,
-                  "wall_time_s": round(seconds, 1), "base_model": f"{card['name']}/{card['version']}"},
-        metrics={"test_accuracy": accuracy, "n_test": len(Xt)},
-        extra={"classes": clf.classes_.tolist()})
+                  "wall_time_s": round(seconds, 1), "base_model": f"{card['name']}/{card['version']}",
+                  "hardware": hardware()},
+        metrics={"test_accuracy": accuracy, "n_test": len(Xt)})
     if args.plots:
         from tszoo import plots
 
@@ -146,7 +149,8 @@ def cmd_finetune(args):
     if args.export:
         from tszoo.export import export
 
-        export(clf.model_, Path(args.out) / f"{name}-{args.export}", format=args.export)
+        # the published folder, so the artifact carries the class labels and version from its card
+        export(str(path), Path(args.out) / f"{name}-{args.export}", format=args.export)
     print(f"fine-tuned model saved in {path} (load it with tszoo.load({str(path)!r}))")
     note = _overlap_note(card, data_name)
     if note:
@@ -158,19 +162,19 @@ def cmd_finetune(args):
 def cmd_evaluate(args):
     import numpy as np
 
-    from tszoo.registry import info
+    from tszoo.registry import architecture_of, info, task_of
 
     card = info(args.name)
     X, y, Xt, yt, data_name = _load_train_test(args)
-    if card.get("signature", {}).get("output") == "probabilities":
-        from tszoo.estimators import load_cached, predict_batched
+    if task_of(card) == "classification":
+        from tszoo.inference import load_cached, predict_batched
         from tszoo.validation import check_univariate
 
         classes = np.array(card["classes"])
         proba = predict_batched(load_cached(args.name), check_univariate(Xt)[..., None])
         accuracy = float(np.mean(classes[proba.argmax(1)] == yt))
         method = "fine-tuned classifier"
-    elif _kind(card) == "timenet":
+    elif architecture_of(card) == "timenet":
         from tszoo.estimators import TimeNetClassifier
 
         accuracy = TimeNetClassifier(model=args.name, probability=False, random_state=args.seed).fit(X, y).score(
@@ -193,7 +197,7 @@ def cmd_embed(args):
     import numpy as np
 
     from tszoo.datasets import load_ucr, read_unlabeled
-    from tszoo.estimators import embed, load_cached
+    from tszoo.inference import embed, load_cached
 
     if bool(args.data) == bool(args.dataset):
         raise ValueError("give either --data FILE or --dataset NAME")
@@ -222,10 +226,15 @@ def cmd_plot(args):
 
     from tszoo import plots
     from tszoo.datasets import load_ucr, read_labeled
-    from tszoo.estimators import embed, load_cached
+    from tszoo.inference import embed, load_cached
+
+    from tszoo.registry import architecture_of, info, task_of
 
     model = load_cached(args.name)
+    card = info(args.name)
     if args.kind == "filters":
+        if architecture_of(card) != "convtimenet" or task_of(card) != "embedding":
+            raise ValueError(f"{args.name} is not a ConvTimeNet body; filters are plotted for one (tszoo list)")
         fig = plots.first_layer_filters(model, title=f"{args.name}: first-layer filters")
     else:
         if args.dataset:
@@ -240,14 +249,12 @@ def cmd_plot(args):
             idx = np.random.default_rng(0).permutation(len(X))[: args.max_series]
             fig = plots.embedding_tsne(embed(model, X[idx]), y[idx], f"{args.name} embeddings of {label}")
         else:
-            from tszoo.registry import info
-
-            if model.output.shape[-1] < 2 or "probabilities" not in [l.name for l in model.layers]:
+            if task_of(card) != "classification":
                 raise ValueError(f"{args.name} is an embedding model; occlusion needs a classifier, e.g. one "
                                  "written by 'tszoo finetune'")
             if not 0 <= args.index < len(X):
                 raise ValueError(f"--index {args.index} is out of range for {len(X)} series")
-            classes = info(args.name).get("classes")
+            classes = card.get("classes")
             fig = plots.occlusion_map(model, X[args.index], classes=classes,
                                       title=f"{label} series {args.index} (true class {y[args.index]})")
     print(f"written {plots.save(fig, args.out)}")

@@ -13,98 +13,14 @@ channel by channel with the same network and the embeddings concatenated.
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from tszoo.validation import check_labels, check_series
-
-_MODEL_CACHE: dict = {}
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _as_3d(X, missing) -> np.ndarray:
-    """Validated input as ``(n, channels, longest)``."""
-    X = check_series(X, missing=missing)
-    return X[:, None, :] if X.ndim == 2 else X
-
-
-def _lengths(X2: np.ndarray) -> np.ndarray:
-    return X2.shape[1] - np.argmax(~np.isnan(X2[:, ::-1]), axis=1)
-
-
-def compiled(model):
-    """``model(x, training=False)`` traced once for any batch and length (TensorFlow), else eager."""
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        return lambda x: np.asarray(model(x, training=False))
-    import tensorflow as tf
-
-    fn = _COMPILED.get(model)
-    if fn is None:
-        # The traced function holds the model weakly, so a fitted-and-dropped model (a grid search fits many)
-        # is freed together with its entry here.
-        ref = weakref.ref(model)
-        fn = tf.function(lambda x: ref()(x, training=False), reduce_retracing=True,
-                         input_signature=[tf.TensorSpec([None, None, model.input.shape[-1]], tf.float32)])
-        _COMPILED[model] = fn
-    return lambda x: fn(x).numpy()
-
-
-def predict_batched(model, X3: np.ndarray, batch_size: int = 256, progress: bool = False) -> np.ndarray:
-    """Run ``model`` on ``(n, time, channels)`` in batches of similar length, each padded only to its own
-    longest series, so memory stays bounded and padding costs little. Returns outputs in input order."""
-    if X3.shape[0] == 0:
-        raise ValueError("no series to run the model on")
-    call = compiled(model)
-    lengths = X3.shape[1] - np.argmax(~np.isnan(X3[:, ::-1, :]).any(axis=2), axis=1)
-    order = np.argsort(lengths, kind="stable")
-    outputs = None
-    starts = range(0, len(order), batch_size)
-    if progress:
-        from tqdm.auto import tqdm
-
-        starts = tqdm(starts, desc="embedding", unit="batch", leave=False)
-    for start in starts:
-        idx = order[start: start + batch_size]
-        out = call(np.ascontiguousarray(X3[idx, : lengths[idx].max()], dtype=np.float32))
-        if outputs is None:
-            outputs = np.empty((X3.shape[0], *out.shape[1:]), np.float32)
-        outputs[idx] = out
-    return outputs
-
-
-def load_cached(name, version=None):
-    """Published models are read once per process (they are never changed after loading)."""
-    from tszoo.registry import load
-
-    key = (str(name), version)
-    if key not in _MODEL_CACHE:
-        _MODEL_CACHE[key] = load(name, version)
-    return _MODEL_CACHE[key]
-
-
-def embed(model, X, batch_size: int = 256, missing: str = "raise", progress: bool = False) -> np.ndarray:
-    """Embeddings of a collection of series with an embedding model (channels embedded one by one and
-    concatenated)."""
-    X = _as_3d(X, missing)
-    parts = []
-    for c in range(X.shape[1]):
-        channel = X[:, c, :]
-        channel = channel[:, : _lengths(channel).max()]
-        parts.append(predict_batched(model, channel[..., None], batch_size, progress))
-    return np.concatenate(parts, axis=1)
-
-
-def embed_stream(model, chunks, batch_size: int = 256, missing: str = "raise"):
-    """Embed a collection too large for memory: ``chunks`` yields collections of series (any input form); this
-    yields their embeddings chunk by chunk, so memory stays bounded by one chunk whatever the collection's size."""
-    for chunk in chunks:
-        yield embed(model, chunk, batch_size, missing)
-
+from tszoo.heads import OUTPUT_NAME
+from tszoo.inference import as_3d as _as_3d, embed, load_cached, predict_batched
+from tszoo.layers import INPUT_NAME
+from tszoo.validation import check_labels
 
 def _timenet_layer_columns(model, layers):
     """Columns of the embedding that belong to the chosen GRU layers (1-based), as in TN-C_L1..L3."""
@@ -341,6 +257,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         """``(classifier, embedder)``: the body (shared across channels), dropout and a new softmax head."""
         import keras
 
+        from tszoo.heads import classifier
         from tszoo.registry import load
 
         body = load(self.model, self.version)
@@ -355,19 +272,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
                     # A fine-tuning run is a few hundred steps: with Keras' default momentum (0.99) the moving
                     # statistics would still be mostly the starting ones when training ends.
                     layer.momentum = 0.9
-        series = keras.Input((None, n_channels), name="series")
-        if n_channels == 1:
-            embedding = body(series)
-        else:  # one body shared by every channel; embeddings concatenated
-            embedding = keras.layers.Concatenate(name="channels")(
-                [body(series[..., c: c + 1]) for c in range(n_channels)])
-        x = embedding
-        if self.head_dropout:
-            x = keras.layers.Dropout(self.head_dropout, seed=seed, name="head_dropout")(x)
-        head = keras.layers.Dense(n_classes, activation="softmax", name="probabilities",
-                                  kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
-        classifier = keras.Model(series, head(x), name=f"{body.name}_classifier")
-        return classifier, keras.Model(series, embedding), head
+        return classifier(body, n_classes, n_channels=n_channels, dropout=self.head_dropout, seed=seed)
 
     def _check_settings(self):
         if self.batchnorm not in ("adapt", "frozen"):
@@ -404,9 +309,9 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         if len(members) == 1:
             self.model_ = members[0]
         else:
-            series = keras.Input((None, self.n_channels_), name="series")
+            series = keras.Input((None, self.n_channels_), name=INPUT_NAME)
             members = [keras.Model(m.inputs, m.outputs[0], name=f"member_{i}") for i, m in enumerate(members)]
-            averaged = keras.layers.Average(name="probabilities")([m(series) for m in members])
+            averaged = keras.layers.Average(name=OUTPUT_NAME)([m(series) for m in members])
             self.model_ = keras.Model(series, averaged, name="convtimenet_ensemble")
         self.history_ = histories[0]
         self.epochs_run_ = len(histories[0]["loss"])

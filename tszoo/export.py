@@ -13,13 +13,12 @@ SavedModel, in the ONNX model's ``metadata_props``, and in ``<file>.json`` besid
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import tempfile
-import uuid
 from pathlib import Path
 
-INPUT_NAME = "series"
+from tszoo.checkpointing import replace_atomically
+from tszoo.layers import INPUT_NAME
+
 FORMATS = ("savedmodel", "tflite", "onnx")
 QUANTIZATIONS = (None, "float16", "dynamic_int8")
 
@@ -67,9 +66,14 @@ def inference_copy(model):
 
 
 def _metadata(model, card: dict | None, extra: dict | None = None) -> dict:
+    from tszoo.heads import OUTPUT_NAME
+    from tszoo.registry import task_of
+
     card = card or {}
+    output = (OUTPUT_NAME if task_of(card) == "classification" or card.get("classes") else "embedding") if card.get(
+        "signature") or card.get("classes") else output_name(model)
     meta = {"input": INPUT_NAME, "input_layout": "float32 [batch, time, 1], shorter series NaN-padded at the end",
-            "output": output_name(model), "model": card.get("name", model.name), "version": card.get("version")}
+            "output": output, "model": card.get("name", model.name), "version": card.get("version")}
     if card.get("classes") is not None:
         meta["classes"] = card["classes"]
     return {**meta, **(extra or {})}
@@ -147,22 +151,14 @@ def to_onnx(model, opset: int = 17):
     return proto
 
 
-def _atomic_write(path: Path, write) -> Path:
-    """Write through a temporary sibling and rename it into place: a crash leaves nothing half-written."""
+def _write_new(path: Path, write) -> Path:
+    """Write through a temporary sibling renamed into place: a crash leaves nothing half-written; an existing
+    path is never overwritten."""
     path = Path(path)
     if path.exists():
         raise FileExistsError(f"{path} exists; choose a new path (exports never overwrite)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".tmp-{path.name}-{uuid.uuid4().hex[:8]}"
-    try:
-        write(tmp)
-        os.rename(tmp, path)
-    except BaseException:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists():
-            tmp.unlink()
-        raise
+    replace_atomically(path, write)
     return path
 
 
@@ -174,7 +170,9 @@ def export(model_or_name, path, format: str = "savedmodel", *, version=None, **o
         ``tflite``: a ``.tflite`` file; options ``max_length``, ``batch_size``, ``quantize`` (see
             :func:`to_tflite`).
         ``onnx``: a ``.onnx`` file; option ``opset``.
-    The artifact's metadata (output name, class labels of a classifier) is recorded with it.
+    ``model_or_name`` may also be a fitted ``ConvTimeNetClassifier`` (its class labels go into the metadata) or
+    a published fine-tuned version folder (labels and version from its card). The artifact's metadata (model,
+    version, output name, class labels of a classifier) is recorded with it.
     """
     import keras
 
@@ -185,6 +183,11 @@ def export(model_or_name, path, format: str = "savedmodel", *, version=None, **o
     card = None
     if isinstance(model_or_name, keras.Model):
         model = model_or_name
+    elif hasattr(model_or_name, "model_") and hasattr(model_or_name, "classes_"):  # a fitted tszoo classifier
+        model = model_or_name.model_
+        card = {"name": model.name, "version": None, "classes": model_or_name.classes_.tolist(),
+                "body": {"model": str(getattr(model_or_name, "model", "")), "version": getattr(model_or_name,
+                                                                                             "version", None)}}
     else:
         model, card = load(model_or_name, version), info(model_or_name, version)
     model = inference_copy(model)
@@ -194,7 +197,7 @@ def export(model_or_name, path, format: str = "savedmodel", *, version=None, **o
         if unknown:
             raise TypeError(f"unknown option(s) {sorted(unknown)} for format 'savedmodel'")
         meta = _metadata(model, card)
-        return _atomic_write(path, lambda tmp: write_savedmodel(model, tmp, metadata=meta, **options))
+        return _write_new(path, lambda tmp: write_savedmodel(model, tmp, metadata=meta, **options))
     if format == "tflite":
         unknown = set(options) - {"max_length", "batch_size", "quantize"}
         if unknown:
@@ -202,8 +205,11 @@ def export(model_or_name, path, format: str = "savedmodel", *, version=None, **o
         flatbuffer = to_tflite(model, **options)
         meta = _metadata(model, card, {"max_length": options.get("max_length"),
                                        "quantize": options.get("quantize")})
-        _atomic_write(path, lambda tmp: tmp.write_bytes(flatbuffer))
-        Path(f"{path}.json").write_text(json.dumps(meta, indent=2))
+        sidecar = Path(f"{path}.json")
+        if sidecar.exists():
+            raise FileExistsError(f"{sidecar} exists; choose a new path (exports never overwrite)")
+        _write_new(path, lambda tmp: tmp.write_bytes(flatbuffer))
+        replace_atomically(sidecar, lambda tmp: tmp.write_text(json.dumps(meta, indent=2)))
         return path
     unknown = set(options) - {"opset"}
     if unknown:
@@ -212,7 +218,7 @@ def export(model_or_name, path, format: str = "savedmodel", *, version=None, **o
     for key, value in _metadata(model, card).items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, json.dumps(value)
-    return _atomic_write(path, lambda tmp: tmp.write_bytes(proto.SerializeToString()))
+    return _write_new(path, lambda tmp: tmp.write_bytes(proto.SerializeToString()))
 
 
 def write_models_config(base, names=None) -> Path:

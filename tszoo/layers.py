@@ -12,6 +12,21 @@ import keras
 from keras import ops
 
 PACKAGE = "tszoo"
+INPUT_NAME = "series"  # every model's input, and the input of every exported artifact
+
+
+def valid_lengths(X, time_axis: int = 1):
+    """Each series' length in a NaN-padded NumPy array: the steps up to its last non-NaN value.
+
+    ``X`` is ``(n, time)`` or ``(n, time, channels)`` (``time_axis=1``) or ``(n, channels, time)``
+    (``time_axis=2``); a step counts when any channel holds a value there.
+    """
+    import numpy as np
+
+    present = ~np.isnan(np.asarray(X))
+    if present.ndim == 3:
+        present = present.any(axis=3 - time_axis)
+    return present.shape[1] - np.argmax(present[:, ::-1], axis=1)
 
 
 def standardize_series(series, epsilon: float = 1e-6):

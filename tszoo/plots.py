@@ -74,7 +74,7 @@ def occlusion_sensitivity(model, series, target=None, window: int | None = None,
     Occluding replaces the window with the series' mean (an uninformative value after z-normalisation). Returns
     ``(sensitivity per time step, target index)``: the mean drop over the windows covering each step.
     """
-    from tszoo.estimators import predict_batched
+    from tszoo.inference import predict_batched
 
     x = np.asarray(series, np.float32).ravel()
     n = int(np.sum(~np.isnan(x)))

@@ -9,14 +9,12 @@ leaves no half-written version; an existing version is never overwritten.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
-import sys
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tszoo.checkpointing import replace_atomically
+from tszoo.layers import INPUT_NAME
 from tszoo.registry import CARD, KERAS_FILE, README, _versions, file_hashes
 
 
@@ -26,8 +24,9 @@ def _yaml_scalar(value) -> str:
 
 def render_card(card: dict, sections: dict[str, str] | None = None) -> str:
     """README.md: YAML front matter in Hugging Face's model-card form, then the card in prose and tables."""
-    front = ["---", "library_name: keras", "license: apache-2.0", "pipeline_tag: feature-extraction",
-             "tags:", "  - time-series", "  - time-series-classification", "  - tszoo", f"  - {card['name']}",
+    classifier = card.get("task") == "classification"
+    front = ["---", "library_name: keras", "license: apache-2.0",
+             *([] if classifier else ["pipeline_tag: feature-extraction"]), "tags:", "  - time-series", "  - time-series-classification", "  - tszoo", f"  - {card['name']}",
              "datasets:"]
     front += [f"  - ucr/{d}" for d in card.get("training", {}).get("datasets", [])] or ["  - ucr"]
     metrics = card.get("metrics", {})
@@ -43,8 +42,13 @@ def render_card(card: dict, sections: dict[str, str] | None = None) -> str:
         f"# {card['name']} v{card['version']}", "", card.get("description", ""), "",
         "## Use", "", "```python", "import tszoo",
         f"model = tszoo.load({card['name']!r}, version={card['version']})  # verifies every file's sha256",
-        "embedding = model.predict(series)  # float32 [batch, time, 1], shorter series NaN-padded at the end",
+        ("probabilities = model.predict(series)  # float32 [batch, time, 1], shorter series NaN-padded at the end"
+         if classifier else
+         "embedding = model.predict(series)  # float32 [batch, time, 1], shorter series NaN-padded at the end"),
         "```", "",
+        *([f"Classes, in the order of the probabilities: `{json.dumps(card.get('classes'))}`.", ""]
+          if classifier else []),
+        f"Architecture: `{card.get('architecture')}`; task: `{card.get('task', 'embedding')}`.", "",
         f"SavedModel signature `serving_default`: input `{sig['input']}` float32 `[batch, time, 1]` "
         f"(NaN-padded), output `{sig['output']}` float32 `[batch, {card.get('output_size')}]`. "
         "The model z-normalises each series over its valid points and masks the padding itself.", "",
@@ -79,14 +83,28 @@ def software_versions() -> dict:
             "numpy": numpy.__version__, "python": platform.python_version()}
 
 
-def publish_model(model, name: str, *, root, version: int | None = None, description: str = "",
-                  builder: dict, training: dict | None = None, metrics: dict | None = None,
-                  card_sections: dict | None = None, extra: dict | None = None) -> Path:
+def publish_model(model, name: str, *, root, architecture: str, task: str = "embedding", classes=None,
+                  version: int | None = None, description: str = "", builder: dict, training: dict | None = None,
+                  metrics: dict | None = None, card_sections: dict | None = None, extra: dict | None = None) -> Path:
     """Write ``model`` as ``<root>/<name>/<version>/`` and return that path.
 
-    ``version`` defaults to one more than the highest published; an existing version is an error.
+    The card says what the folder holds: ``architecture`` (``timenet`` or ``convtimenet``), ``task``
+    (``embedding``: series -> embedding, or ``classification``: series -> probabilities over ``classes``, the
+    labels in output order). ``version`` defaults to one more than the highest published; an existing version is
+    an error.
     """
-    from tszoo.export import output_name, write_savedmodel
+    from tszoo.export import write_savedmodel
+    from tszoo.heads import OUTPUT_NAME
+    from tszoo.registry import ARCHITECTURE_NAMES, TASKS
+
+    if architecture not in ARCHITECTURE_NAMES:
+        raise ValueError(f"architecture={architecture!r}; expected one of {ARCHITECTURE_NAMES}")
+    if task not in TASKS:
+        raise ValueError(f"task={task!r}; expected one of {TASKS}")
+    if (task == "classification") != (classes is not None):
+        raise ValueError("a classifier's card needs its classes (labels in output order), an embedding model's none")
+    if classes is not None and len(classes) != int(model.output.shape[-1]):
+        raise ValueError(f"{len(classes)} classes for a model with {model.output.shape[-1]} outputs")
 
     root = Path(root)
     if not name or not name.replace("_", "").replace("-", "").isalnum():
@@ -100,14 +118,17 @@ def publish_model(model, name: str, *, root, version: int | None = None, descrip
     target = folder / str(version)
     if target.exists():
         raise FileExistsError(f"{target} exists; a published version is never overwritten")
-    tmp = folder / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
-    try:
-        output = output_name(model)
+
+    def write(tmp: Path) -> None:
+        output = OUTPUT_NAME if task == "classification" else "embedding"
         write_savedmodel(model, tmp, output=output)
         model.save(str(tmp / KERAS_FILE))
         card = {
-            "name": name, "version": version, "description": description, "builder": builder,
-            "signature": {"name": "serving_default", "input": "series", "output": output},
+            "name": name, "version": version, "description": description, "architecture": architecture,
+            "task": task, **({"classes": [c.item() if hasattr(c, "item") else c for c in classes]}
+                             if classes is not None else {}),
+            "builder": builder,
+            "signature": {"name": "serving_default", "input": INPUT_NAME, "output": output},
             "output_size": int(model.output.shape[-1]), "parameters": int(model.count_params()),
             "training": training or {}, "metrics": metrics or {}, **(extra or {}),
             "software": software_versions(), "platform": f"{platform.system()} {platform.machine()}",
@@ -116,18 +137,7 @@ def publish_model(model, name: str, *, root, version: int | None = None, descrip
         (tmp / README).write_text(render_card(card, card_sections))
         card["files"] = file_hashes(tmp)
         (tmp / CARD).write_text(json.dumps(card, indent=2, default=str) + "\n")
-        _fsync_tree(tmp)
-        os.rename(tmp, target)  # atomic; fails rather than replace if the target appeared meanwhile
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    replace_atomically(target, write)  # fails rather than replace if the target appeared meanwhile
     return target
 
-
-def _fsync_tree(folder: Path) -> None:
-    if sys.platform.startswith("win"):
-        return
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as f:
-                os.fsync(f.fileno())

@@ -27,6 +27,31 @@ KERAS_FILE = "model.keras"
 MODELS_ENV = "TSZOO_MODELS_DIR"
 
 
+ARCHITECTURE_NAMES = ("timenet", "convtimenet")
+TASKS = ("embedding", "classification")
+
+
+def architecture_of(card: dict) -> str:
+    """Which architecture a card's model is: its ``architecture`` field; cards written before it existed (v1)
+    are read from the builder they name."""
+    if card.get("architecture"):
+        return card["architecture"]
+    function = card.get("builder", {}).get("function", "").rsplit(".", 1)[-1]
+    known = {"build_timenet": "timenet", "TimeNetClassifier": "timenet", "build_convtimenet": "convtimenet",
+             "ConvTimeNetClassifier": "convtimenet"}
+    if function not in known:
+        raise ValueError(f"model card of {card.get('name')!r} names no known architecture (builder {function!r}); "
+                         f"expected one of {ARCHITECTURE_NAMES}")
+    return known[function]
+
+
+def task_of(card: dict) -> str:
+    """``"embedding"`` (a body: series -> embedding) or ``"classification"`` (series -> class probabilities)."""
+    if card.get("task"):
+        return card["task"]
+    return "classification" if card.get("signature", {}).get("output") == "probabilities" else "embedding"
+
+
 class IntegrityError(ValueError):
     """A published model's files do not match the hashes its card records."""
 
@@ -149,8 +174,6 @@ def load(name_or_path, version: int | None = None, num_classes: int | None = Non
     model = keras.saving.load_model(str(folder / KERAS_FILE), compile=False)
     if num_classes is None:
         return model
-    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
-        raise ValueError(f"num_classes={num_classes!r}; expected an integer >= 2")
-    series = keras.Input((None, 1), name="series")
-    probabilities = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(model(series))
-    return keras.Model(series, probabilities, name=f"{model.name}_classifier")
+    from tszoo.heads import classifier
+
+    return classifier(model, num_classes)[0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from tszoo.layers import SeriesStandardization, StepsLike, reversed_target
+from tszoo.layers import INPUT_NAME, SeriesStandardization, StepsLike, reversed_target
 
 
 def build_timenet(units: int = 60, num_layers: int = 3, dropout: float = 0.4, name: str = "timenet"):
@@ -36,7 +36,7 @@ def build_timenet(units: int = 60, num_layers: int = 3, dropout: float = 0.4, na
     if units < 1 or num_layers < 1 or not 0.0 <= dropout < 1.0:
         raise ValueError(f"need units >= 1, num_layers >= 1 and 0 <= dropout < 1; got {units}, {num_layers}, "
                          f"{dropout}")
-    series = keras.Input((None, 1), name="series")
+    series = keras.Input((None, 1), name=INPUT_NAME)
     values, mask = SeriesStandardization(name="standardize")(series)
     x, states = values, []
     for level in range(1, num_layers + 1):
@@ -46,7 +46,7 @@ def build_timenet(units: int = 60, num_layers: int = 3, dropout: float = 0.4, na
     embedding = layers.Concatenate(name="embedding")(states) if num_layers > 1 else states[0]
     encoder = keras.Model(series, embedding, name=f"{name}_encoder")
 
-    series_in = keras.Input((None, 1), name="series")
+    series_in = keras.Input((None, 1), name=INPUT_NAME)
     code = encoder(series_in)
     y = StepsLike(name="steps")(series_in)
     for level in range(1, num_layers + 1):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from tszoo.layers import MaskedGlobalAveragePooling, SeriesStandardization, ZeroPadding
+from tszoo.layers import INPUT_NAME, MaskedGlobalAveragePooling, SeriesStandardization, ZeroPadding
 
 DEFAULT_KERNEL_SIZES = (8, 16, 32, 64)
 
@@ -49,7 +49,7 @@ def build_convtimenet(kernel_sizes=DEFAULT_KERNEL_SIZES, filters: int = 32, num_
                          f"got kernel_sizes={kernel_sizes}, filters={filters}, num_blocks={num_blocks}, "
                          f"bottleneck={bottleneck}")
     width = filters * len(kernel_sizes)
-    series = keras.Input((None, 1), name="series")
+    series = keras.Input((None, 1), name=INPUT_NAME)
     x, mask = SeriesStandardization(name="standardize")(series)
     for block in range(1, num_blocks + 1):
         p = f"block{block}"
@@ -79,7 +79,7 @@ def build_multihead(body: keras.Model, heads: dict[str, int], name: str = "convt
     :func:`head_offsets` says which columns belong to which head. A batch comes from one dataset and its loss is
     the cross-entropy of that dataset's head alone (:func:`multihead_loss`): a softmax over its own columns.
     """
-    series = keras.Input((None, 1), name="series")
+    series = keras.Input((None, 1), name=INPUT_NAME)
     embedding = body(series)
     logits = [layers.Dense(n, name=f"head_{i:02d}")(embedding) for i, n in enumerate(heads.values())]
     out = layers.Concatenate(name="source_logits")(logits) if len(logits) > 1 else logits[0]
@@ -103,13 +103,3 @@ def multihead_loss(logits, labels, head_of_column, head):
     own = ops.equal(ops.expand_dims(head_of_column, 0), ops.expand_dims(head, 1))
     masked = ops.where(own, logits, ops.full_like(logits, -1e9))
     return keras.losses.sparse_categorical_crossentropy(labels, masked, from_logits=True)
-
-
-def add_classification_head(body: keras.Model, num_classes: int, dropout: float = 0.0, name=None):
-    """The fine-tuning model: ``body`` plus a new softmax head with ``num_classes`` outputs."""
-    series = keras.Input((None, 1), name="series")
-    x = body(series)
-    if dropout:
-        x = layers.Dropout(dropout, name="head_dropout")(x)
-    probabilities = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
-    return keras.Model(series, probabilities, name=name or f"{body.name}_classifier")
