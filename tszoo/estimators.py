@@ -15,12 +15,40 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from tszoo.heads import OUTPUT_NAME
 from tszoo.inference import as_3d as _as_3d, embed, load_cached, predict_batched
 from tszoo.layers import INPUT_NAME
 from tszoo.validation import check_labels
+
+DEFAULT_LEARNING_RATE = 3e-3
+
+
+def _series_tags(estimator, tags):
+    """What every tszoo estimator takes: aeon's 3-D arrays and ragged lists besides 2-D arrays; network inference
+    is not bit-reproducible across batch compositions and hardware (float32 sums in another order).
+
+    NaN: trailing NaN is always accepted, as padding; a NaN before a series' last value is a missing value,
+    refused unless ``missing="interpolate"``, so NaN anywhere (scikit-learn's ``allow_nan``) holds only then.
+    """
+    tags.input_tags.allow_nan = estimator.missing == "interpolate"
+    tags.input_tags.three_d_array = True
+    tags.non_deterministic = True
+    return tags
+
+
+def _check_classes(y, n):
+    """Encoded labels, refusing what no classifier can learn from."""
+    y = check_labels(y, n)
+    if n == 1:
+        raise ValueError("1 sample (n_samples=1): a classifier needs at least two series, of two classes")
+    classes, codes = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(f"y has a single class {classes.tolist()}; a classifier needs at least two")
+    return classes, codes
+
 
 def _timenet_layer_columns(model, layers):
     """Columns of the embedding that belong to the chosen GRU layers (1-based), as in TN-C_L1..L3."""
@@ -74,6 +102,11 @@ class TimeNetEmbedder(TransformerMixin, BaseEstimator):
             E = np.concatenate([E[:, c * size + self.columns_] for c in range(self.n_channels_)], axis=1)
         return E
 
+    def __sklearn_tags__(self):
+        tags = _series_tags(self, super().__sklearn_tags__())
+        tags.transformer_tags.preserves_dtype = ["float32"]  # embeddings are float32 whatever the input's dtype
+        return tags
+
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self, "n_features_out_")
         return np.array([f"timenet_{i}" for i in range(self.n_features_out_)], dtype=object)
@@ -124,10 +157,7 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.svm import SVC
 
         E = np.asarray(E, np.float64)
-        y = check_labels(y, len(E))
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(f"y has a single class {self.classes_.tolist()}; a classifier needs at least two")
+        self.classes_, codes = _check_classes(y, len(E))
         self.embedder_ = None
         params = {}
         grid = dict(self.param_grid or default_svm_grid(E.shape[1]))
@@ -172,21 +202,52 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("this classifier was fitted on embeddings; call predict_embeddings")
         return self.embedder_.transform(X)
 
+    def __sklearn_tags__(self):
+        return _series_tags(self, super().__sklearn_tags__())
+
+    def _calibrated(self):
+        """With calibrated probabilities, predict, predict_proba and decision_function all come from them, so
+        they agree (the most probable class is the one predicted and the highest decision)."""
+        return getattr(self, "calibrated_", None) is not None
+
+    def _proba_available(self):
+        return self.probability
+
+    def _scores(self, E):
+        Z = self.scaler_.transform(np.asarray(E, np.float64))
+        if self._calibrated():
+            return self.calibrated_.predict_proba(Z)
+        return None
+
     def predict_embeddings(self, E):
         check_is_fitted(self, "svc_")
+        proba = self._scores(E)
+        if proba is not None:
+            return self.classes_[proba.argmax(1)]
         return self.classes_[self.svc_.predict(self.scaler_.transform(np.asarray(E, np.float64)))]
 
     def predict(self, X):
+        check_is_fitted(self, "svc_")
         return self.predict_embeddings(self._embed(X))
 
+    @available_if(_proba_available)
     def predict_proba(self, X):
-        E = self._embed(X)
-        if self.calibrated_ is None:
-            raise AttributeError("predict_proba needs probability=True and at least 2 training series per class")
-        return self.calibrated_.predict_proba(self.scaler_.transform(E))
+        check_is_fitted(self, "svc_")
+        proba = self._scores(self._embed(X))
+        if proba is None:
+            raise AttributeError("predict_proba needs at least 2 training series per class for its calibration")
+        return proba
 
     def decision_function(self, X):
-        return self.svc_.decision_function(self.scaler_.transform(self._embed(X)))
+        """The SVM's decision values; with calibrated probabilities, their log-odds (binary) or logarithms, so
+        that every method ranks the classes the same way."""
+        check_is_fitted(self, "svc_")
+        E = self._embed(X)
+        proba = self._scores(E)
+        if proba is None:
+            return self.svc_.decision_function(self.scaler_.transform(np.asarray(E, np.float64)))
+        logp = np.log(np.clip(proba, 1e-12, 1.0))
+        return logp[:, 1] - logp[:, 0] if proba.shape[1] == 2 else logp
 
 
 class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
@@ -209,7 +270,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         epochs: passes over the training data (default 40), capped by ``max_steps`` gradient steps (default 250;
             ``None``: no cap).
         batch_size: default ``min(32, max(4, n // 10))``.
-        learning_rate: Adam's peak learning rate (default 1e-3).
+        learning_rate: Adam's peak learning rate (default 3e-3: the best of 3e-4, 1e-3 and 3e-3 in validation
+            inside the training splits of 8 targets, ``benchmarks/results/finetune_recipe_cv.md``).
         warmup: the fraction of the steps spent warming the learning rate up linearly (default 0.1).
         head_init: ``"probe"`` (a logistic regression on the frozen embeddings), ``"random"``, or ``"auto"``
             (probe when ``pretrained``).
@@ -262,8 +324,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
 
         body = load(self.model, self.version)
         if not self.pretrained:
-            keras.utils.set_random_seed(seed)  # clone_model draws fresh initial weights from the global seed
-            body = keras.models.clone_model(body)
+            body = _fresh_weights(keras.models.clone_model(body), seed)
         for layer in body._flatten_layers(include_self=False):
             if isinstance(layer, keras.layers.BatchNormalization):
                 if self.batchnorm == "frozen" and self.pretrained:
@@ -293,10 +354,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
 
         self._check_settings()
         X3 = _as_3d(X, self.missing)
-        y = check_labels(y, X3.shape[0])
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(f"y has a single class {self.classes_.tolist()}; a classifier needs at least two")
+        self.classes_, codes = _check_classes(y, X3.shape[0])
         seed = int(check_random_state(self.random_state).randint(2**31 - 1)) if not isinstance(
             self.random_state, (int, np.integer)) else int(self.random_state)
         self.n_channels_ = X3.shape[1]
@@ -339,7 +397,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         if self.head_init == "probe" or (self.head_init == "auto" and self.pretrained):
             embeddings = predict_batched(embedder, Xt[fit_idx])
             head.set_weights(list(finetuning.probe_head(embeddings, codes[fit_idx], len(self.classes_), seed)))
-        rate = float(self.learning_rate or 1e-3)
+        rate = float(self.learning_rate or DEFAULT_LEARNING_RATE)
         steps = epochs * per_epoch
         optimizer = keras.optimizers.Adam(finetuning.cosine_schedule(rate, steps, round(self.warmup * steps), 0.0))
         model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -363,6 +421,9 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             keep.restore(model)
         return model, {k: [float(v) for v in vals] for k, vals in records.items()}
 
+    def __sklearn_tags__(self):
+        return _series_tags(self, super().__sklearn_tags__())
+
     def predict_proba(self, X):
         check_is_fitted(self, "model_")
         X3 = _as_3d(X, self.missing)
@@ -371,7 +432,18 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         return predict_batched(self.model_, np.transpose(X3, (0, 2, 1)))
 
     def predict(self, X):
+        check_is_fitted(self, "model_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _fresh_weights(model, seed: int):
+    """Draw every kernel of ``model`` anew from its initializer, seeded (no global random state is touched)."""
+    for i, layer in enumerate(model._flatten_layers(include_self=False)):
+        init = getattr(layer, "kernel_initializer", None)
+        if init is not None and getattr(layer, "kernel", None) is not None:
+            fresh = init.__class__.from_config({**init.get_config(), "seed": seed + i})
+            layer.kernel.assign(fresh(layer.kernel.shape, dtype=layer.kernel.dtype))
+    return model
 
 
 def _fingerprint(Xt, codes, fit_idx, params, batch, epochs) -> str:

@@ -41,6 +41,8 @@ def _as_float_array(values, what: str) -> np.ndarray:
             raise TypeError(f"{what} holds non-numeric values ({exc}); {EXPECTED}") from exc
     if arr.dtype.kind == "b":
         raise TypeError(f"{what} is boolean; {EXPECTED}")
+    if arr.dtype.kind == "c":
+        raise ValueError(f"{what} is complex: Complex data not supported; {EXPECTED}")
     if arr.dtype.kind not in "iuf":
         raise TypeError(f"{what} has dtype {arr.dtype}, which is not a real number type; {EXPECTED}")
     return arr.astype(np.float32)
@@ -75,18 +77,23 @@ def check_series(X, *, missing: str = "raise", name: str = "X", min_length: int 
         raise ValueError(f"missing={missing!r} is not one of {MISSING_POLICIES}")
     if isinstance(X, (str, bytes)) or isinstance(X, numbers.Number) or X is None:
         raise TypeError(f"{name} is a {type(X).__name__}; {EXPECTED}")
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(f"{name} is a sparse matrix: sparse input is not supported; {EXPECTED} (dense)")
     if isinstance(X, (list, tuple)):
         X = _pad_list(X, name)
     else:
         X = _as_float_array(X, name)
     if X.ndim not in (2, 3):
-        raise ValueError(f"{name} has {X.ndim} dimension(s) with shape {X.shape}; {EXPECTED}")
+        hint = (" Reshape your data: X.reshape(1, -1) if it is one series, X.reshape(-1, 1) if it is many series "
+                "of one value each." if X.ndim == 1 else "")
+        raise ValueError(f"{name} has {X.ndim} dimension(s) with shape {X.shape}; {EXPECTED}.{hint}")
     if X.shape[0] == 0:
         raise ValueError(f"{name} holds no series (shape {X.shape}); {EXPECTED}")
     if X.ndim == 3 and X.shape[1] == 0:
         raise ValueError(f"{name} has 0 channels (shape {X.shape}); {EXPECTED}")
     if X.shape[-1] == 0:
-        raise ValueError(f"{name} has series of length 0 (shape {X.shape}); every series needs at least one value")
+        raise ValueError(f"{name} has series of length 0: 0 feature(s) (shape={X.shape}) while a minimum of 1 is "
+                         "required; every series needs at least one value")
     if np.isinf(X).any():
         where = np.argwhere(np.isinf(X))[0]
         raise ValueError(f"{name} holds an infinite value (first at index {tuple(int(i) for i in where)}); "
@@ -163,11 +170,27 @@ def to_model_input(X, *, missing: str = "raise", name: str = "X") -> np.ndarray:
     return check_univariate(X, missing=missing, name=name)[..., None]
 
 
+def to_model_input(X, *, missing: str = "raise", name: str = "X") -> np.ndarray:
+    """Validate univariate series and shape them as the models take them: float32 ``(n, time, 1)``."""
+    return check_univariate(X, missing=missing, name=name)[..., None]
+
+
 def check_labels(y, n: int, name: str = "y") -> np.ndarray:
-    """Validate class labels: one per series, 1-D, no missing labels."""
+    """Validate class labels: one per series, 1-D (a column vector is flattened with a warning), no missing
+    labels, and class labels rather than a continuous target."""
+    import warnings
+
+    from sklearn.exceptions import DataConversionWarning
+    from sklearn.utils.multiclass import type_of_target
+
     if y is None:
-        raise ValueError(f"{name} is None; a classifier needs one label per series")
+        raise ValueError(f"this classifier requires y to be passed, but the target {name} is None; give one class "
+                         "label per series")
     y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(f"A column-vector y was passed when a 1d array was expected: {name} {y.shape} is flattened "
+                      "to one label per series", DataConversionWarning, stacklevel=3)
+        y = y.ravel()
     if y.ndim != 1:
         raise ValueError(f"{name} has shape {y.shape}; expected a 1-D array with one label per series")
     if y.shape[0] != n:
@@ -176,4 +199,8 @@ def check_labels(y, n: int, name: str = "y") -> np.ndarray:
         raise ValueError(f"{name} holds NaN labels; every series needs a class label")
     if y.dtype == object and any(v is None for v in y):
         raise ValueError(f"{name} holds None labels; every series needs a class label")
+    kind = type_of_target(y)
+    if kind in ("continuous", "continuous-multioutput"):
+        raise ValueError(f"Unknown label type: {kind}. {name} looks like a regression target (non-integer numbers); "
+                         "a classifier needs class labels (integers or strings)")
     return y
