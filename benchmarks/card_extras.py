@@ -1,8 +1,8 @@
 """Turn an evaluation's output into the ``--card`` JSON of a publish command (metrics + card sections).
 
-    python benchmarks/card_extras.py timenet bench_out/timenet_table1 --quant bench_out/quant/quant.md \
+    python -m benchmarks.card_extras timenet bench_out/timenet_table1 --quant bench_out/quant/quant.md \
         > bench_out/timenet_card.json
-    python benchmarks/card_extras.py convtimenet bench_out/convtimenet_targets > bench_out/convtimenet_card.json
+    python -m benchmarks.card_extras convtimenet bench_out/convtimenet_targets > bench_out/convtimenet_card.json
 
 Options: ``--quant quant.md`` adds the model's rows of the quantization benchmark; ``--ablation FOLDER`` adds a
 ConvTimeNet single-filter-length ablation table (``targets.md`` and ``summary.json`` in FOLDER); ``--budget
@@ -24,7 +24,7 @@ def timenet(folder: Path) -> dict:
             "sections": {"TN-C on the TimeNet paper's 30 test datasets (Table 1, error rates)": (
                 "RBF SVM on the frozen embeddings, C and gamma by 3-fold cross-validation on the training split "
                 "(on a stratified sample of 2,000 where it is larger); official UCR splits. Reproduce with "
-                "`python benchmarks/timenet_table1.py`.\n\n" + (folder / "table1.md").read_text())}}
+                "`python -m benchmarks.timenet_table1`.\n\n" + (folder / "table1.md").read_text())}}
 
 
 def convtimenet(folder: Path) -> dict:
@@ -43,7 +43,7 @@ def convtimenet(folder: Path) -> dict:
                 "scratch with the same "
                 "budget (Adam 1e-3). Reference accuracies: ResNet/FCN (Fawaz et al. 2019, mean of 5 runs), "
                 "InceptionTime (5-network ensemble, 1500 epochs each). Reproduce with "
-                "`python benchmarks/convtimenet_targets.py`. The fine-tuning learning rate (3e-4 rather than "
+                "`python -m benchmarks.convtimenet_targets`. The fine-tuning learning rate (3e-4 rather than "
                 "1e-3) was chosen after comparing both on four targets' test accuracy (DistalPhalanxTW, "
                 "ProximalPhalanxOutlineAgeGroup, Wine, Beef), so those four rows are slightly optimistic."
                 f"\n\nDatasets not yet run: {', '.join(summary['missing']) or 'none'}.\n\n"
@@ -57,7 +57,7 @@ def quantization_section(kind: str, quant_md: Path) -> dict:
            if kind == "timenet" else "a classifier fine-tuned on the training split, exported in each variant")
     return {"TFLite variants: accuracy on real data": (
         f"Test accuracy of each builtins-only TFLite variant ({how}). Reproduce with "
-        "`python benchmarks/quantization_accuracy.py`.\n\n" + "\n".join(lines[:2] + rows))}
+        "`python -m benchmarks.quantization_accuracy`.\n\n" + "\n".join(lines[:2] + rows))}
 
 
 def ablation_section(folder: Path) -> dict:

@@ -2,7 +2,7 @@
 that a user compares tszoo with (aeon's MiniRocket and MultiRocket-Hydra), run the same way in the same process.
 
 Run the scripts as modules from the repository root (``python -m benchmarks.convtimenet_targets``), or as files
-(``python benchmarks/convtimenet_targets.py``), which puts the root on the path the same way.
+(``python -m benchmarks.convtimenet_targets``), which puts the root on the path the same way.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """ConvTimeNet on the 41 target datasets, beside the peers a user would pick instead, in the same run.
 
-    python benchmarks/convtimenet_targets.py --out bench_out/convtimenet_targets [--seeds 0,1,2] [--arms ...]
+    python -m benchmarks.convtimenet_targets --out bench_out/convtimenet_targets [--seeds 0,1,2] [--arms ...]
 
 Arms (each fitted on the official training split only and scored on the test split):
 
@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file from a checkout
 
 from benchmarks.common import PEERS, Rows, as_float, reference_table, run_peer, write_report  # noqa: E402
 
@@ -221,12 +220,13 @@ def check_fresh(rows, args, archive):
                                                 replace=False)]
     report = []
     for r in picked:
-        cmd = [sys.executable, __file__, "--one", f"{r['dataset']}:{r['arm']}:{r['seed']}", "--model", args.model,
-               "--epochs", str(args.epochs), "--max-steps", str(args.max_steps), "--n-estimators",
-               str(args.n_estimators), "--archive", str(archive)]
+        cmd = [sys.executable, "-m", "benchmarks.convtimenet_targets", "--one",
+               f"{r['dataset']}:{r['arm']}:{r['seed']}", "--model", args.model, "--epochs", str(args.epochs),
+               "--max-steps", str(args.max_steps), "--n-estimators", str(args.n_estimators), "--archive", str(archive)]
         if args.single_model:
             cmd += ["--single-model", args.single_model]
-        fresh = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+        done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+        fresh = json.loads(done.stdout.splitlines()[-1])
         same = fresh["accuracy"] == r["accuracy"]
         report.append({"dataset": r["dataset"], "arm": r["arm"], "seed": r["seed"], "row": r["accuracy"],
                        "fresh_process": fresh["accuracy"], "same": same})

@@ -1,6 +1,6 @@
 """Latency and throughput of each runtime, both models, length 512, on this CPU.
 
-    python benchmarks/deployment_latency.py [--models timenet,convtimenet] [--length 512]
+    python -m benchmarks.deployment_latency [--models timenet,convtimenet] [--length 512]
 
 Runtimes: Keras ``model.predict``, the SavedModel's ``serving_default`` signature, ONNX Runtime, LiteRT.
 Batch 1: latency p50/p99 over repeated calls; batch 256: series per second. A recurrent model's TFLite artifact
@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 

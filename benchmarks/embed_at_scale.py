@@ -1,6 +1,6 @@
 """Embedding a large collection streams in batches: throughput and peak memory as the collection grows.
 
-    python benchmarks/embed_at_scale.py [--models timenet,convtimenet] [--total 100000] [--length 512]
+    python -m benchmarks.embed_at_scale [--models timenet,convtimenet] [--total 100000] [--length 512]
 
 Series are generated chunk by chunk (random walks of length 512, some shorter and NaN-padded) and embedded with
 ``tszoo.estimators.embed_stream``; the process's peak resident memory is read after 10%, 50% and 100% of the
@@ -12,13 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 

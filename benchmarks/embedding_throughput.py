@@ -1,6 +1,6 @@
 """Embedding throughput on this CPU: series per second at length 512, batch 1 and batch 256.
 
-    python benchmarks/embedding_throughput.py [--models timenet,convtimenet] [--length 512]
+    python -m benchmarks.embedding_throughput [--models timenet,convtimenet] [--length 512]
 
 Prints, per model: latency at batch 1 (p50/p99), series/s at batch 1 and 256, the model's FLOPs per series
 (counted from its layers: multiply-adds x 2 of the GRUs, convolutions and dense layers) and the achieved FLOP/s
@@ -13,13 +13,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 

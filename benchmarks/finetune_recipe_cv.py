@@ -1,6 +1,6 @@
 """Choose the fine-tuning recipe's defaults by validation INSIDE target training splits (never a test split).
 
-    python benchmarks/finetune_recipe_cv.py --out bench_out/finetune_recipe_cv
+    python -m benchmarks.finetune_recipe_cv --out bench_out/finetune_recipe_cv
 
 For each dataset, a stratified third of its official TRAINING split is held out (seed 0); every candidate recipe
 fine-tunes the published body on the other two thirds and is scored on that third. The test split is never read.
@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file from a checkout
 
 from benchmarks.common import Rows, write_report  # noqa: E402
 

@@ -1,6 +1,6 @@
 """What quantising the TFLite artifacts costs in accuracy, measured on real data.
 
-    python benchmarks/quantization_accuracy.py [--datasets ECG200,SyntheticControl,Coffee] [--out bench_out/quant]
+    python -m benchmarks.quantization_accuracy [--datasets ECG200,SyntheticControl,Coffee] [--out bench_out/quant]
 
 TimeNet: the TN-C SVM is fitted once on the Keras model's float32 embeddings of the training split; the test
 split is then embedded by each TFLite variant (float32, float16 weights, dynamic-range int8) and classified by
@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 VARIANTS = (None, "float16", "dynamic_int8")

@@ -1,6 +1,6 @@
 """TimeNet's Table 1, side by side with the paper: TN-C error on the 30 ``timenet_test`` datasets.
 
-    python benchmarks/timenet_table1.py --model timenet --out bench_out/timenet_table1
+    python -m benchmarks.timenet_table1 --model timenet --out bench_out/timenet_table1
 
 For each dataset (official split): TN-C (the whole 180-number embedding), TN-C_L1..L3 (one GRU layer's 60),
 TN-C_2/3 (two thirds of the training labels, stratified, seed 0), next to the paper's TN-C and DTW-C and the
@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file from a checkout
 
 from benchmarks.common import as_float as _float, reference_table, run_peer, write_report  # noqa: E402
 

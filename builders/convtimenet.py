@@ -14,9 +14,11 @@ to its longest series. Loss: each example's cross-entropy under its own source's
 columns only), averaged over the batch. The order is a pure function of ``(seed, epoch)``, so ``--resume``
 replays exactly.
 
-Model selection: the epoch with the highest mean held-back accuracy with the model's own inference statistics;
-the accuracy with per-source statistics (batch norm over each source's held-back part alone) is recorded beside
-it, to show the two agree.
+Inference statistics: "precise BN" (Wu & Johnson 2021): batch norm's statistics averaged over a fixed sample
+of ``precise_bn_batches`` mixed training batches with the epoch's weights, rather than the exponential average
+that lags behind the weights while they move; the published model carries them. Model selection: the epoch with
+the highest mean held-back accuracy with those statistics; the accuracy with per-source statistics (batch norm
+over each source's held-back part alone) and with the exponential averages are recorded beside it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 DEFAULTS = dict(filters=32, num_blocks=4, bottleneck=32, learning_rate=0.002, batch_size=64, epochs=40, seed=0,
-                holdout=0.1, temperature=0.5, warmup_epochs=1.0, clipnorm=1.0)
+                holdout=0.1, temperature=0.5, warmup_epochs=1.0, clipnorm=1.0, precise_bn_batches=64)
 KERNEL_SIZES = "8,16,32,64"
 
 
@@ -79,6 +81,13 @@ def epoch_batches(sources, offsets, batch_size, seed, epoch, temperature=0.5):
         yield x, labels, heads
 
 
+def statistics_batches(sources, offsets, batch_size, seed, count):
+    """The fixed sample of mixed training batches that precise batch-norm statistics are computed over."""
+    import itertools
+
+    return list(itertools.islice(epoch_batches(sources, offsets, batch_size, seed + 10**6, 0), count))
+
+
 def heldout_accuracies(model, sources, offsets, heads, batch_size=256):
     """Per-source held-back accuracy of each head, with the model's inference statistics ("own") and with batch
     norm over each source's held-back part alone ("per_source")."""
@@ -102,7 +111,7 @@ def train(args):
     import keras
 
     from tszoo.architectures.convtimenet import build_convtimenet, build_multihead, head_offsets, multihead_loss
-    from builders.data import load_splits
+    from builders.data import archive_root, load_splits
     from builders.training import Trainer, default_strategy, hardware, scope, write_settings
 
     from tszoo.finetuning import cosine_schedule
@@ -122,12 +131,13 @@ def train(args):
         "kernel_sizes": kernel_sizes, "datasets": names, "heads": heads,
         "n_series": sum(len(s["fit"]) for s in sources), "n_held_back": sum(len(s["held"]) for s in sources),
         "draws_per_epoch": dict(zip(names, draws.tolist())), "steps_per_epoch": steps_per_epoch,
-        "strategy": args.strategy, "hardware": hardware(),
+        "strategy": args.strategy, "hardware": hardware(), "archive": str(archive_root(args.archive)),
         "batches": f"sources mixed in every batch; source s drawn n_s ** {args.temperature} of the time",
         "loss_weighting": "mean over the batch of each example's cross-entropy under its own source's head",
         "optimizer": f"Adam, global-norm clipping at {args.clipnorm}, linear warm-up for {args.warmup_epochs} "
                      f"epoch(s) then cosine decay to 2% over {args.epochs} epochs",
-        "selection": "highest mean held-back accuracy with the model's own inference statistics",
+        "selection": "highest mean held-back accuracy with the model's own inference statistics (precise BN over "
+                     f"{args.precise_bn_batches} mixed training batches)",
     }
     settings = write_settings(out, settings, args.resume)
 
@@ -139,10 +149,20 @@ def train(args):
                                    round(args.warmup_epochs * steps_per_epoch))
         optimizer = keras.optimizers.Adam(schedule, global_clipnorm=args.clipnorm or None)
 
+    from tszoo.finetuning import precise_batchnorm, saved_batchnorm
+
+    stats_batches = statistics_batches(sources, offsets, args.batch_size, args.seed, args.precise_bn_batches)
+
     def validate():
-        acc = heldout_accuracies(model, sources, offsets, heads)
-        mean, per_source = float(np.mean(list(acc["own"].values()))), float(np.mean(list(acc["per_source"].values())))
-        return {"heldout_accuracy": mean, "heldout_error": 1.0 - mean, "heldout_accuracy_per_source_bn": per_source,
+        # training continues from the exponential averages; the precise ones are for evaluation (and publishing)
+        with saved_batchnorm(model):
+            ema = heldout_accuracies(model, sources, offsets, heads)["own"]
+            precise_batchnorm(model, stats_batches)
+            acc = heldout_accuracies(model, sources, offsets, heads)
+        mean = float(np.mean(list(acc["own"].values())))
+        return {"heldout_accuracy": mean, "heldout_error": 1.0 - mean,
+                "heldout_accuracy_per_source_bn": float(np.mean(list(acc["per_source"].values()))),
+                "heldout_accuracy_moving_average_bn": float(np.mean(list(ema.values()))),
                 **{f"acc/{k}": round(v, 4) for k, v in acc["own"].items()}}
 
     trainer = Trainer(model, optimizer, lambda b, logits: multihead_loss(logits, b[1], columns, b[2]), out,
@@ -180,6 +200,14 @@ def publish(args):
     body = build_convtimenet(**arch)
     model = build_multihead(body, settings["heads"])
     model.load_weights(str(run / "best.weights.h5"))
+    if settings.get("precise_bn_batches"):  # the statistics the selection measured, recomputed the same way
+        from tszoo.architectures.convtimenet import head_offsets
+        from tszoo.finetuning import precise_batchnorm
+
+        sources = prepare_sources(settings["datasets"], args.archive or settings.get("archive"), settings["holdout"],
+                                  settings["seed"])
+        precise_batchnorm(model, statistics_batches(sources, head_offsets(settings["heads"]), settings["batch_size"],
+                                                    settings["seed"], settings["precise_bn_batches"]))
     best = min(history, key=lambda r: r["heldout_error"])
     extra = json.loads(Path(args.card).read_text()) if args.card else {}
     per_source = {k[4:]: v for k, v in best.items() if k.startswith("acc/")}

@@ -342,6 +342,7 @@ def recipe_parser(prog: str, doc: str, model: str, defaults: dict):
     p.add_argument("--name", default=model, help=f"model name (default {model}; another name for an ablation)")
     p.add_argument("--version", type=int, default=None)
     p.add_argument("--card", default=None, help="JSON with extra metrics and card sections")
+    p.add_argument("--archive", default=None, help="UCR 2018 archive folder, where publishing recomputes statistics")
     return parser, t
 
 
@@ -387,15 +388,15 @@ def write_settings(out_dir, settings: dict, resume: bool) -> dict:
     here = settings.pop("hardware")
     if resume and path.exists():
         old = json.loads(path.read_text())
-        changed = {k: (old.get(k), v) for k, v in settings.items()
-                   if k not in ("strategy",) and k in old and old[k] != v}
+        changed = {k: (old.get(k), v) for k, v in settings.items()  # where it runs may differ between sessions
+                   if k not in ("strategy", "archive") and k in old and old[k] != v}
         if changed:
             raise ValueError(f"--resume with settings that differ from the run in {out_dir}: " + "; ".join(
                 f"{k}: run has {a!r}, given {b!r}" for k, (a, b) in changed.items()) + ". Resume with the run's "
                 "settings, or start a new run in another folder")
         hardware_list = old.get("hardware", [])
         hardware_list = [hardware_list] if isinstance(hardware_list, str) else list(hardware_list)
-        settings = {**old, "strategy": settings.get("strategy", old.get("strategy"))}
+        settings = {**old, **{k: settings[k] for k in ("strategy", "archive") if k in settings}}
     else:
         hardware_list = []
     settings["hardware"] = hardware_list + ([here] if here not in hardware_list else [])

@@ -82,3 +82,18 @@ def test_probe_head_reproduces_the_logistic_regression(n_classes, rng):
     np.testing.assert_array_equal(logits.argmax(1), probe.predict(E))
     softmax = np.exp(logits - logits.max(1, keepdims=True))
     np.testing.assert_allclose(softmax / softmax.sum(1, keepdims=True), probe.predict_proba(E), atol=1e-4)
+
+
+def test_precise_statistics_for_evaluation_leave_the_training_ones_untouched(rng):
+    from builders.training import pad_batch
+    from tszoo.architectures.convtimenet import build_convtimenet
+
+    body = build_convtimenet((3, 5), 4, 2, 4)
+    before = [np.asarray(layer.moving_mean).copy() for layer in finetuning.batchnorm_layers(body)]
+    batches = [pad_batch([rng.normal(size=n).astype(np.float32) * 5 for n in (12, 20, 16)]) for _ in range(3)]
+    with finetuning.saved_batchnorm(body):
+        finetuning.precise_batchnorm(body, batches)
+        changed = [np.asarray(layer.moving_mean) for layer in finetuning.batchnorm_layers(body)]
+        assert any(not np.allclose(a, b) for a, b in zip(before, changed))
+    after = [np.asarray(layer.moving_mean) for layer in finetuning.batchnorm_layers(body)]
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))

@@ -190,31 +190,56 @@ def batchnorm_layers(model) -> list:
 
 
 def adapt_batchnorm(model, x: np.ndarray, batch_size: int = 256) -> None:
-    """Set every batch-norm layer's moving statistics to those of ``x`` (``(n, time, channels)``, NaN-padded).
+    """Set every batch-norm layer's moving statistics to those of ``x`` (``(n, time, channels)``, NaN-padded)."""
+    precise_batchnorm(model, (x[start: start + batch_size] for start in range(0, len(x), batch_size)))
 
-    Each chunk of ``x`` is run in training mode with momentum 0, which makes the moving statistics that chunk's
-    own; the chunks' statistics are then averaged, weighted by their sizes.
+
+def precise_batchnorm(model, batches) -> None:
+    """Set every batch-norm layer's moving statistics to their average over ``batches`` ("precise BN", Wu &
+    Johnson 2021), instead of the exponential average that lags behind the weights during training.
+
+    Each batch (an array, or a tuple whose first element is the model's input) is run in training mode with
+    momentum 0, which makes the moving statistics that batch's own; they are averaged, weighted by batch size.
     """
     layers = batchnorm_layers(model)
     if not layers:
         return
     momenta = [layer.momentum for layer in layers]
-    sums = [[0.0, 0.0] for _ in layers]
+    sums, count = [[0.0, 0.0] for _ in layers], 0
     try:
         for layer in layers:
             layer.momentum = 0.0
-        for start in range(0, len(x), batch_size):
-            chunk = x[start: start + batch_size]
-            model(chunk, training=True)
+        for batch in batches:
+            x = batch[0] if isinstance(batch, tuple) else batch
+            model(x, training=True)
+            count += len(x)
             for total, layer in zip(sums, layers):
-                total[0] = total[0] + len(chunk) * keras.ops.convert_to_numpy(layer.moving_mean)
-                total[1] = total[1] + len(chunk) * keras.ops.convert_to_numpy(layer.moving_variance)
+                total[0] = total[0] + len(x) * keras.ops.convert_to_numpy(layer.moving_mean)
+                total[1] = total[1] + len(x) * keras.ops.convert_to_numpy(layer.moving_variance)
     finally:
         for layer, momentum in zip(layers, momenta):
             layer.momentum = momentum
     for (mean, var), layer in zip(sums, layers):
-        layer.moving_mean.assign(mean / len(x))
-        layer.moving_variance.assign(var / len(x))
+        layer.moving_mean.assign(mean / count)
+        layer.moving_variance.assign(var / count)
+
+
+class saved_batchnorm:
+    """``with saved_batchnorm(model): ...``: the moving statistics as they were on entry are put back on exit."""
+
+    def __init__(self, model):
+        self.layers = batchnorm_layers(model)
+
+    def __enter__(self):
+        self.saved = [(keras.ops.convert_to_numpy(l.moving_mean), keras.ops.convert_to_numpy(l.moving_variance))
+                      for l in self.layers]
+        return self
+
+    def __exit__(self, *exc):
+        for layer, (mean, var) in zip(self.layers, self.saved):
+            layer.moving_mean.assign(mean)
+            layer.moving_variance.assign(var)
+        return False
 
 
 def probe_head(embeddings: np.ndarray, codes: np.ndarray, n_classes: int, seed: int):
