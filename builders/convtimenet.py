@@ -228,13 +228,43 @@ def publish(args):
     print(path)
 
 
+def evaluate(args):
+    """Held-back accuracy of a run's best weights with three kinds of batch-norm statistics (prints JSON)."""
+    from tszoo.architectures.convtimenet import build_convtimenet, build_multihead, head_offsets
+    from tszoo.finetuning import precise_batchnorm, saved_batchnorm
+
+    run = Path(args.run)
+    settings = json.loads((run / "settings.json").read_text())
+    arch = {k: settings[k] for k in ("kernel_sizes", "filters", "num_blocks", "bottleneck")}
+    model = build_multihead(build_convtimenet(**arch), settings["heads"])
+    model.load_weights(str(run / (args.weights or "best.weights.h5")))
+    sources = prepare_sources(settings["datasets"], args.archive or settings.get("archive"), settings["holdout"],
+                              settings["seed"])
+    offsets, heads = head_offsets(settings["heads"]), settings["heads"]
+    mean = lambda d: float(np.mean(list(d.values())))  # noqa: E731
+    with saved_batchnorm(model):
+        acc = heldout_accuracies(model, sources, offsets, heads)
+        precise_batchnorm(model, statistics_batches(sources, offsets, settings["batch_size"], settings["seed"],
+                                                    settings.get("precise_bn_batches", 64)))
+        precise = heldout_accuracies(model, sources, offsets, heads)["own"]
+    print(json.dumps({"run": str(run), "moving_average_bn": mean(acc["own"]), "precise_bn": mean(precise),
+                      "per_source_bn": mean(acc["per_source"]), "per_source": {
+                          k: {"moving_average": acc["own"][k], "precise": precise[k], "per_source": v}
+                          for k, v in acc["per_source"].items()}}, indent=2))
+
+
 def main(argv=None):
     from builders.training import recipe_parser
 
     parser, t = recipe_parser("python -m builders.convtimenet", __doc__, "convtimenet", DEFAULTS)
     t.add_argument("--kernel-sizes", default=KERNEL_SIZES, help="comma-separated filter lengths")
+    e = parser._subparsers._group_actions[0].add_parser(
+        "evaluate", help="held-back accuracy of a run's best weights under three kinds of batch-norm statistics")
+    e.add_argument("--run", default="runs/convtimenet")
+    e.add_argument("--weights", default=None, help="a weights file in the run (default best.weights.h5)")
+    e.add_argument("--archive", default=None)
     args = parser.parse_args(argv)
-    {"train": train, "publish": publish}[args.command](args)
+    {"train": train, "publish": publish, "evaluate": evaluate}[args.command](args)
 
 if __name__ == "__main__":
     main()
