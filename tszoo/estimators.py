@@ -50,15 +50,21 @@ def _check_classes(y, n):
     return classes, codes
 
 
-def _timenet_layer_columns(model, layers):
-    """Columns of the embedding that belong to the chosen GRU layers (1-based), as in TN-C_L1..L3."""
+def _timenet_layer_columns(card, layers):
+    """Columns of the embedding that belong to the chosen GRU layers (1-based), as in TN-C_L1..L3, read from the
+    model card's architecture and builder arguments."""
+    from tszoo.registry import architecture_of
+
     if layers is None:
         return None
-    grus = [l for l in model.layers if l.name.startswith("encoder_gru_")]
-    units = grus[0].units if grus else None
+    if architecture_of(card) != "timenet":
+        raise ValueError(f"layers={layers!r} selects TimeNet GRU layers; {card.get('name')!r} is a "
+                         f"{architecture_of(card)} model")
+    arguments = card["builder"]["arguments"]
+    units, num_layers = int(arguments.get("units", 60)), int(arguments.get("num_layers", 3))
     chosen = [layers] if isinstance(layers, int) else list(layers)
-    if not grus or any(not 1 <= int(l) <= len(grus) for l in chosen):
-        raise ValueError(f"layers={layers!r}; this model has GRU layers 1..{len(grus)}")
+    if any(not 1 <= int(l) <= num_layers for l in chosen):
+        raise ValueError(f"layers={layers!r}; this model has GRU layers 1..{num_layers}")
     return np.concatenate([np.arange((int(l) - 1) * units, int(l) * units) for l in chosen])
 
 
@@ -84,8 +90,10 @@ class TimeNetEmbedder(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         X = _as_3d(X, self.missing)
         self.n_channels_ = X.shape[1]
+        from tszoo.registry import info
+
         network = load_cached(self.model, self.version)
-        self.columns_ = _timenet_layer_columns(network, self.layers)
+        self.columns_ = _timenet_layer_columns(info(self.model, self.version), self.layers)
         size = network.output.shape[-1] if self.columns_ is None else len(self.columns_)
         self.n_features_out_ = int(size) * self.n_channels_
         return self

@@ -16,7 +16,7 @@ INPUT_NAME = "series"  # every model's input, and the input of every exported ar
 
 
 def valid_lengths(X, time_axis: int = 1):
-    """Each series' length in a NaN-padded NumPy array: the steps up to its last non-NaN value.
+    """Each series' length in a NaN-padded NumPy array: the steps up to its last non-NaN value (0: all NaN).
 
     ``X`` is ``(n, time)`` or ``(n, time, channels)`` (``time_axis=1``) or ``(n, channels, time)``
     (``time_axis=2``); a step counts when any channel holds a value there.
@@ -26,7 +26,7 @@ def valid_lengths(X, time_axis: int = 1):
     present = ~np.isnan(np.asarray(X))
     if present.ndim == 3:
         present = present.any(axis=3 - time_axis)
-    return present.shape[1] - np.argmax(present[:, ::-1], axis=1)
+    return np.where(present.any(axis=1), present.shape[1] - np.argmax(present[:, ::-1], axis=1), 0)
 
 
 def standardize_series(series, epsilon: float = 1e-6):

@@ -20,6 +20,8 @@ import numbers
 
 import numpy as np
 
+from tszoo.layers import valid_lengths
+
 MISSING_POLICIES = ("raise", "interpolate")
 
 EXPECTED = (
@@ -46,16 +48,6 @@ def _as_float_array(values, what: str) -> np.ndarray:
     if arr.dtype.kind not in "iuf":
         raise TypeError(f"{what} has dtype {arr.dtype}, which is not a real number type; {EXPECTED}")
     return arr.astype(np.float32)
-
-
-def _valid_lengths(X: np.ndarray) -> np.ndarray:
-    """Length of each series = index of its last non-NaN value + 1 (any channel), 0 for an all-NaN series."""
-    present = ~np.isnan(X)
-    if X.ndim == 3:
-        present = present.any(axis=1)
-    T = present.shape[1]
-    last = T - np.argmax(present[:, ::-1], axis=1)
-    return np.where(present.any(axis=1), last, 0)
 
 
 def _interpolate_row(row: np.ndarray) -> np.ndarray:
@@ -98,7 +90,7 @@ def check_series(X, *, missing: str = "raise", name: str = "X", min_length: int 
         where = np.argwhere(np.isinf(X))[0]
         raise ValueError(f"{name} holds an infinite value (first at index {tuple(int(i) for i in where)}); "
                          "only finite values and NaN padding are allowed")
-    lengths = _valid_lengths(X)
+    lengths = valid_lengths(X, time_axis=X.ndim - 1)
     empty = np.flatnonzero(lengths < min_length)
     if empty.size:
         raise ValueError(f"{name}: series {empty[:5].tolist()} {'has' if empty.size == 1 else 'have'} "
