@@ -162,3 +162,25 @@ def test_predicting_does_not_keep_a_model_alive():
     del model
     gc.collect()
     assert ref() is None  # a grid search fits many models: each must be freed when dropped
+
+
+def test_one_series_per_class_is_valid_input(tiny_models):
+    """Few labels: one training series per class fits every estimator; what cannot be done with so little is
+    dropped with one warning that says so, never an exception."""
+    import warnings as w
+
+    X, y = load_ucr("ArrowHead", "train")
+    Xt, _ = load_ucr("ArrowHead", "test")
+    one = np.concatenate([np.flatnonzero(y == c)[:1] for c in np.unique(y)])
+    models = {k: str(v) for k, v in tiny_models.items()}
+    with pytest.warns(UserWarning, match="cannot cross-validate"):
+        tnc = TimeNetClassifier(model=models["timenet"]).fit(X[one], y[one])
+    assert set(tnc.predict(Xt)) <= set(y) and not hasattr(tnc, "predict_proba")
+    with pytest.warns(UserWarning, match="validation_fraction"):
+        ctn = ConvTimeNetClassifier(model=models["convtimenet"], epochs=2, validation_fraction=0.2,
+                                    random_state=0).fit(X[one], y[one])
+    np.testing.assert_allclose(ctn.predict_proba(Xt[:4]).sum(1), 1.0, atol=1e-5)
+    with w.catch_warnings(record=True) as caught:  # the default recipe needs no fallback at one series per class
+        w.simplefilter("always")
+        ConvTimeNetClassifier(model=models["convtimenet"], epochs=2, random_state=0).fit(X[one], y[one])
+    assert not [c for c in caught if issubclass(c.category, UserWarning) and "tszoo" in c.filename]

@@ -13,6 +13,8 @@ channel by channel with the same network and the embeddings concatenated.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
@@ -173,7 +175,12 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
             grid["svc__C"] = [self.C]
         if self.gamma is not None:
             grid["svc__gamma"] = [self.gamma]
-        folds = int(min(self.cv, np.bincount(codes).min()))
+        smallest = int(np.bincount(codes).min())
+        folds = int(min(self.cv, smallest))
+        if folds < 2:
+            warnings.warn(f"the smallest class has {smallest} training series: TN-C cannot cross-validate, so the "
+                          "SVM takes the middle of its grid and predict_proba is unavailable (no calibration)",
+                          UserWarning, stacklevel=3)
         pipe = make_pipeline(StandardScaler(), SVC(kernel="rbf", random_state=self.random_state))
         if folds >= 2 and sum(len(v) > 1 for v in grid.values()):
             search = GridSearchCV(pipe, grid, cv=StratifiedKFold(folds, shuffle=True, random_state=self.random_state
@@ -219,7 +226,8 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
         return getattr(self, "calibrated_", None) is not None
 
     def _proba_available(self):
-        return self.probability
+        # unfitted: available (and refused with NotFittedError); fitted: only where calibration was possible
+        return self.probability and getattr(self, "calibrated_", True) is not None
 
     def _scores(self, E):
         Z = self.scaler_.transform(np.asarray(E, np.float64))
@@ -395,9 +403,17 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         if self.validation_fraction:
             from sklearn.model_selection import train_test_split
 
-            fit_idx, val_idx = train_test_split(fit_idx, test_size=self.validation_fraction, stratify=codes,
-                                                random_state=seed)
-            val = (Xt[val_idx], codes[val_idx])
+            n_val = int(np.ceil(self.validation_fraction * n))
+            n_classes = len(self.classes_)
+            if np.bincount(codes).min() < 2 or n_val < n_classes or n - n_val < n_classes:
+                warnings.warn(f"validation_fraction={self.validation_fraction} needs at least 2 training series "
+                              f"per class and room for every class on both sides ({n} series, {n_classes} "
+                              "classes): training on all of them and keeping the end of the schedule instead",
+                              UserWarning, stacklevel=3)
+            else:
+                fit_idx, val_idx = train_test_split(fit_idx, test_size=self.validation_fraction, stratify=codes,
+                                                    random_state=seed)
+                val = (Xt[val_idx], codes[val_idx])
         epochs, per_epoch = finetuning.budget(len(fit_idx), batch, self.epochs, self.max_steps)
         model, embedder, head = self._build(self.n_channels_, len(self.classes_), seed)
         if self.pretrained and self.batchnorm == "adapt":
