@@ -97,3 +97,18 @@ def test_precise_statistics_for_evaluation_leave_the_training_ones_untouched(rng
         assert any(not np.allclose(a, b) for a, b in zip(before, changed))
     after = [np.asarray(layer.moving_mean) for layer in finetuning.batchnorm_layers(body)]
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
+
+
+def test_frozen_body_fits_a_linear_head_only(tiny_models, gunpoint_small):
+    X, y, Xt, _ = gunpoint_small
+    body = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]))._build(1, 2, 0)[0].layers[1]
+    before = [w.copy() for w in body.get_weights()]
+    clf = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), finetune="head", random_state=0).fit(X, y)
+    assert clf.epochs_run_ == 0
+    frozen = clf.model_.get_layer(body.name)
+    conv_weights = [w for w, v in zip(frozen.get_weights(), frozen.weights) if "moving" not in v.path]
+    conv_before = [w for w, v in zip(before, body.weights) if "moving" not in v.path]
+    assert all(np.array_equal(a, b) for a, b in zip(conv_weights, conv_before))  # only statistics adapted
+    assert clf.predict_proba(Xt).shape == (len(Xt), 2)
+    with pytest.raises(ValueError, match="frozen"):
+        ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), finetune="head", pretrained=False).fit(X, y)

@@ -294,6 +294,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         batchnorm: ``"adapt"`` (statistics of the training series, then batch statistics while training) or
             ``"frozen"`` (the pretrained statistics throughout; batch norm in inference mode).
         head_dropout: dropout on the embedding before the new head.
+        finetune: ``"full"`` (default: the whole network, as above) or ``"head"``: the body stays frozen and the
+            head is the linear probe alone (steps 1-2, no gradient steps; seconds to fit, for tiny data).
         validation_fraction: see above (``None``: the end of the schedule).
         n_estimators: fine-tune this many networks (seeds ``random_state + i``) and average their probabilities;
             ``model_`` is then one Keras model holding all of them.
@@ -311,7 +313,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, model="convtimenet", version=None, pretrained=True, epochs=40, max_steps=250,
                  batch_size=None, learning_rate=None, warmup=0.1, head_init="auto", batchnorm="adapt",
-                 head_dropout=0.1, validation_fraction=None, n_estimators=1, random_state=None,
+                 head_dropout=0.1, finetune="full", validation_fraction=None, n_estimators=1, random_state=None,
                  checkpoint_dir=None, verbose=0, missing="raise"):
         self.model = model
         self.version = version
@@ -324,6 +326,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         self.head_init = head_init
         self.batchnorm = batchnorm
         self.head_dropout = head_dropout
+        self.finetune = finetune
         self.validation_fraction = validation_fraction
         self.n_estimators = n_estimators
         self.random_state = random_state
@@ -358,6 +361,11 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"head_init={self.head_init!r}; expected 'auto', 'probe' or 'random'")
         if not 0.0 <= float(self.warmup) < 1.0:
             raise ValueError(f"warmup={self.warmup!r}; expected a fraction of the steps in [0, 1)")
+        if self.finetune not in ("full", "head"):
+            raise ValueError(f"finetune={self.finetune!r}; expected 'full' or 'head'")
+        if self.finetune == "head" and not self.pretrained:
+            raise ValueError("finetune='head' trains a linear head on a frozen PRETRAINED body; pretrained=False "
+                             "has nothing to freeze")
         if int(self.n_estimators) < 1:
             raise ValueError(f"n_estimators={self.n_estimators!r}; expected an integer >= 1")
         if self.checkpoint_dir is not None and int(self.n_estimators) > 1:
@@ -418,9 +426,11 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         model, embedder, head = self._build(self.n_channels_, len(self.classes_), seed)
         if self.pretrained and self.batchnorm == "adapt":
             finetuning.adapt_batchnorm(embedder, Xt[fit_idx])
-        if self.head_init == "probe" or (self.head_init == "auto" and self.pretrained):
+        if self.head_init == "probe" or (self.head_init == "auto" and self.pretrained) or self.finetune == "head":
             embeddings = predict_batched(embedder, Xt[fit_idx])
             head.set_weights(list(finetuning.probe_head(embeddings, codes[fit_idx], len(self.classes_), seed)))
+        if self.finetune == "head":
+            return model, {"loss": []}
         rate = float(self.learning_rate or DEFAULT_LEARNING_RATE)
         steps = epochs * per_epoch
         optimizer = keras.optimizers.Adam(finetuning.cosine_schedule(rate, steps, round(self.warmup * steps), 0.0))
