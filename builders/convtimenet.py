@@ -88,9 +88,10 @@ def statistics_batches(sources, offsets, batch_size, seed, count):
     return list(itertools.islice(epoch_batches(sources, offsets, batch_size, seed + 10**6, 0), count))
 
 
-def heldout_accuracies(model, sources, offsets, heads, batch_size=256):
-    """Per-source held-back accuracy of each head, with the model's inference statistics ("own") and with batch
-    norm over each source's held-back part alone ("per_source")."""
+def heldout_accuracies(model, sources, offsets, heads, batch_size=256, per_source_bn=True):
+    """Per-source held-back accuracy of each head, with the model's inference statistics ("own") and, with
+    ``per_source_bn``, with batch norm over each source's held-back part alone ("per_source": it does not depend on
+    the moving statistics, so one call per set of weights is enough)."""
     from builders.training import pad_batch, predictor
 
     own, per_source = predictor(model), predictor(model, training=True)
@@ -102,6 +103,8 @@ def heldout_accuracies(model, sources, offsets, heads, batch_size=256):
         logits = np.concatenate([own(pad_batch(held[i: i + batch_size]))
                                  for i in range(0, len(held), batch_size)])
         result["own"][src["name"]] = float(np.mean(logits[:, lo:hi].argmax(1) == truth))
+        if not per_source_bn:
+            continue
         logits = per_source(pad_batch(held))
         result["per_source"][src["name"]] = float(np.mean(logits[:, lo:hi].argmax(1) == truth))
     return result
@@ -112,7 +115,7 @@ def train(args):
 
     from tszoo.architectures.convtimenet import build_convtimenet, build_multihead, head_offsets, multihead_loss
     from builders.data import archive_root, load_splits
-    from builders.training import Trainer, default_strategy, hardware, scope, write_settings
+    from builders.training import Trainer, batch_signature, default_strategy, hardware, scope, write_settings
 
     from tszoo.finetuning import cosine_schedule
 
@@ -156,7 +159,7 @@ def train(args):
     def validate():
         # training continues from the exponential averages; the precise ones are for evaluation (and publishing)
         with saved_batchnorm(model):
-            ema = heldout_accuracies(model, sources, offsets, heads)["own"]
+            ema = heldout_accuracies(model, sources, offsets, heads, per_source_bn=False)["own"]
             precise_batchnorm(model, stats_batches)
             acc = heldout_accuracies(model, sources, offsets, heads)
         mean = float(np.mean(list(acc["own"].values())))
@@ -166,7 +169,7 @@ def train(args):
                 **{f"acc/{k}": round(v, 4) for k, v in acc["own"].items()}}
 
     trainer = Trainer(model, optimizer, lambda b, logits: multihead_loss(logits, b[1], columns, b[2]), out,
-                      inputs=lambda b: b[0], strategy=strategy, batch_signature=_signature())
+                      inputs=lambda b: b[0], strategy=strategy, batch_signature=batch_signature(labels=True))
     began = time.time()
     history = trainer.fit(
         lambda epoch: epoch_batches(sources, offsets, args.batch_size, args.seed, epoch, args.temperature),
@@ -174,16 +177,6 @@ def train(args):
         verbose=0 if args.quiet else 1, steps_per_epoch=steps_per_epoch)
     print(f"trained {len(history)} epoch(s) in {time.time() - began:.0f} s; output in {out}")
 
-
-def _signature():
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        return None
-    import tensorflow as tf
-
-    return (tf.TensorSpec([None, None, 1], tf.float32), tf.TensorSpec([None], tf.int32),
-            tf.TensorSpec([None], tf.int32))
 
 
 def publish(args):
@@ -246,7 +239,7 @@ def evaluate(args):
         acc = heldout_accuracies(model, sources, offsets, heads)
         precise_batchnorm(model, statistics_batches(sources, offsets, settings["batch_size"], settings["seed"],
                                                     settings.get("precise_bn_batches", 64)))
-        precise = heldout_accuracies(model, sources, offsets, heads)["own"]
+        precise = heldout_accuracies(model, sources, offsets, heads, per_source_bn=False)["own"]
     print(json.dumps({"run": str(run), "moving_average_bn": mean(acc["own"]), "precise_bn": mean(precise),
                       "per_source_bn": mean(acc["per_source"]), "per_source": {
                           k: {"moving_average": acc["own"][k], "precise": precise[k], "per_source": v}

@@ -37,7 +37,7 @@ def train(args):
 
     from builders.data import load_all_series, load_splits, series_of
     from tszoo.architectures.timenet import build_timenet, reconstruction_loss
-    from builders.training import (Trainer, default_strategy, hardware, length_bucketed, scope,
+    from builders.training import (Trainer, batch_signature, default_strategy, hardware, length_bucketed, scope,
                                    write_settings)
 
     from tszoo.finetuning import cosine_schedule
@@ -71,7 +71,7 @@ def train(args):
         # A later phase of a schedule: start from an earlier run's best weights (recorded in settings.json).
         autoencoder.load_weights(str(Path(args.init) / "best.weights.h5"))
     trainer = Trainer(autoencoder, optimizer, lambda batch, out: reconstruction_loss(batch, out), out,
-                      strategy=strategy, batch_signature=_signature())
+                      strategy=strategy, batch_signature=batch_signature())
     began = time.time()
     history = trainer.fit(
         lambda epoch: length_bucketed(train_series, args.batch_size, args.seed, epoch),
@@ -80,15 +80,6 @@ def train(args):
         verbose=0 if args.quiet else 1, steps_per_epoch=steps_per_epoch)
     print(f"trained {len(history)} epoch(s) in {time.time() - began:.0f} s; output in {out}")
 
-
-def _signature():
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        return None
-    import tensorflow as tf
-
-    return tf.TensorSpec([None, None, 1], tf.float32)
 
 
 def _phases(run: Path):

@@ -31,7 +31,7 @@ import keras
 import numpy as np
 
 from tszoo.checkpointing import Checkpoint, replace_atomically
-from tszoo.finetuning import hardware  # noqa: F401  (the recipes record it)
+from tszoo.publishing import hardware  # noqa: F401  (the recipes record it)
 
 JAX_LENGTH_MULTIPLE = 32
 
@@ -172,6 +172,17 @@ class _TensorFlowStep:
             on_step(float(self.traced[key](batch)))
 
 
+def batch_signature(labels: bool = False):
+    """The TensorFlow spec of one batch: NaN-padded series ``(batch, time, 1)``, and with ``labels`` the global
+    label and head of each series (ConvTimeNet's multi-head batches). ``None`` under another backend."""
+    if backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    x = tf.TensorSpec([None, None, 1], tf.float32)
+    return (x, tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)) if labels else x
+
+
 def predictor(model, training: bool = False):
     """``x -> model(x)`` as NumPy, compiled once for any batch size and length, without changing any variable
     (with ``training=True`` batch norm uses the batch's own statistics and the moving ones stay as they are)."""
@@ -182,12 +193,11 @@ def predictor(model, training: bool = False):
         return lambda x: np.asarray(fn([v.value for v in model.trainable_variables],
                                        [v.value for v in model.non_trainable_variables],
                                        _pad_time(np.asarray(x, np.float32), JAX_LENGTH_MULTIPLE)))
-    import tensorflow as tf
-
-    spec = tf.TensorSpec([None, None, model.input.shape[-1]], tf.float32)
     if not training:
-        fn = tf.function(lambda x: model(x, training=False), input_signature=[spec])
-        return lambda x: fn(x).numpy()
+        from tszoo.inference import compiled
+
+        return compiled(model)
+    import tensorflow as tf
 
     fn = tf.function(lambda tv, ntv, x: model.stateless_call(tv, ntv, x, training=True)[0], reduce_retracing=True)
     return lambda x: fn([v.value for v in model.trainable_variables],

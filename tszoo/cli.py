@@ -130,7 +130,7 @@ def cmd_finetune(args):
     seconds = time.time() - began
     accuracy = float(np.mean(clf.predict(Xt) == yt))
     name = "".join(c if c.isalnum() or c in "-_" else "_" for c in f"{card['name']}-{data_name}")
-    from tszoo.finetuning import hardware
+    from tszoo.publishing import hardware
 
     path = publish_model(
         clf.model_, name, root=args.out, architecture="convtimenet", task="classification",

@@ -70,8 +70,10 @@ def _metadata(model, card: dict | None, extra: dict | None = None) -> dict:
     from tszoo.registry import task_of
 
     card = card or {}
-    output = (OUTPUT_NAME if task_of(card) == "classification" or card.get("classes") else "embedding") if card.get(
-        "signature") or card.get("classes") else output_name(model)
+    if not card:  # a bare Keras model: its head's layer name tells
+        output = output_name(model)
+    else:
+        output = OUTPUT_NAME if card.get("classes") is not None or task_of(card) == "classification" else "embedding"
     meta = {"input": INPUT_NAME, "input_layout": "float32 [batch, time, 1], shorter series NaN-padded at the end",
             "output": output, "model": card.get("name", model.name), "version": card.get("version")}
     if card.get("classes") is not None:

@@ -51,28 +51,6 @@ def budget(n: int, batch_size: int, epochs: int, max_steps: int | None) -> tuple
     return int(epochs), int(per_epoch)
 
 
-def hardware() -> str:
-    """What this process trains on, read from the machine: the accelerator if the backend sees one, else the CPU."""
-    import os
-    import platform
-
-    cpu = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores"
-    try:
-        if keras.backend.backend() == "jax":
-            import jax
-
-            gpus = [d.device_kind for d in jax.devices() if d.platform != "cpu"]
-        else:
-            import tensorflow as tf
-
-            gpus = [tf.config.experimental.get_device_details(d).get("device_name", d.name)
-                    for d in tf.config.list_physical_devices("GPU")]
-    except Exception:  # a backend that cannot list devices: report the CPU only
-        gpus = []
-    name = keras.backend.backend()
-    return f"{', '.join(gpus)} ({name}); host {cpu}" if gpus else f"{cpu}, no GPU ({name})"
-
-
 class EpochBatches(keras.utils.PyDataset):
     """``steps`` batches an epoch, in an order that is a pure function of ``(seed, epoch)``."""
 

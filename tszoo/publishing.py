@@ -72,6 +72,29 @@ def render_card(card: dict, sections: dict[str, str] | None = None) -> str:
     return "\n".join(front) + "\n\n" + "\n".join(lines) + "\n"
 
 
+def hardware() -> str:
+    """What this process trains on, read from the machine: the accelerator if the backend sees one, else the CPU."""
+    import os
+
+    import keras
+
+    cpu = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores"
+    try:
+        if keras.backend.backend() == "jax":
+            import jax
+
+            gpus = [d.device_kind for d in jax.devices() if d.platform != "cpu"]
+        else:
+            import tensorflow as tf
+
+            gpus = [tf.config.experimental.get_device_details(d).get("device_name", d.name)
+                    for d in tf.config.list_physical_devices("GPU")]
+    except Exception:  # a backend that cannot list devices: report the CPU only
+        gpus = []
+    name = keras.backend.backend()
+    return f"{', '.join(gpus)} ({name}); host {cpu}" if gpus else f"{cpu}, no GPU ({name})"
+
+
 def software_versions() -> dict:
     import keras
     import numpy
