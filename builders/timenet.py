@@ -1,8 +1,10 @@
 """TimeNet pretraining recipe: ``python -m builders.timenet train --out runs/timenet``.
 
-Unsupervised, on every series (train and test splits) of the 18 ``timenet_train`` datasets; the epoch with the
-lowest reconstruction error on the 6 ``timenet_validation`` datasets is the model kept. ``publish`` writes it into
-``savedmodels/timenet/<version>``.
+Unsupervised, on every series (train and test splits) of the 18 ``timenet_train`` datasets. After every epoch
+two validations on the 6 ``timenet_validation`` datasets (never test sets): the reconstruction error on all
+their series, and TN-C's error (an SVM on the embeddings of each one's official training split, scored on its
+test split; they are labelled). The weights of the epoch with the lowest of each are kept (``best.weights.h5``,
+``best_tnc.weights.h5``); ``publish --select tnc|mse`` writes one into ``savedmodels/timenet/<version>``.
 """
 
 from __future__ import annotations
@@ -32,10 +34,42 @@ def validation_error(autoencoder, series, batch_size=256):
     return total / n
 
 
+class ValidationTNC:
+    """TN-C error on the validation datasets after each epoch; keeps the weights of the lowest in
+    ``best_tnc.weights.h5`` (the best so far is read back from ``history.jsonl`` on resume)."""
+
+    def __init__(self, names, archive, out: Path, model):
+        from tszoo.datasets import load_ucr
+
+        self.data = {n: (*load_ucr(n, "train", root=archive), *load_ucr(n, "test", root=archive)) for n in names}
+        self.out, self.model = out, model
+        from builders.training import read_history
+
+        done = [r["val_tnc_error"] for r in read_history(out) if "val_tnc_error" in r] if (
+            out / "history.jsonl").exists() else []
+        self.best = min(done) if done else float("inf")
+
+    def __call__(self, encoder) -> dict:
+        from tszoo.checkpointing import replace_atomically
+        from tszoo.estimators import TimeNetClassifier
+        from tszoo.inference import embed
+
+        errors = {}
+        for name, (X, y, Xt, yt) in self.data.items():
+            clf = TimeNetClassifier(layers=None, cv=3, probability=False, random_state=0)
+            clf.fit_embeddings(embed(encoder, X), y)
+            errors[name] = float(np.mean(clf.predict_embeddings(embed(encoder, Xt)) != yt))
+        mean = float(np.mean(list(errors.values())))
+        if mean < self.best:
+            self.best = mean
+            replace_atomically(self.out / "best_tnc.weights.h5", lambda tmp: self.model.save_weights(str(tmp)))
+        return {"val_tnc_error": mean, **{f"tnc/{n}": round(e, 4) for n, e in errors.items()}}
+
+
 def train(args):
     import keras
 
-    from builders.data import load_all_series, load_splits, series_of
+    from builders.data import archive_root, load_all_series, load_splits, series_of
     from tszoo.architectures.timenet import build_timenet, reconstruction_loss
     from builders.training import (Trainer, batch_signature, default_strategy, hardware, length_bucketed, scope,
                                    write_settings)
@@ -63,7 +97,7 @@ def train(args):
 
     strategy = default_strategy(args.strategy)
     with scope(strategy):
-        autoencoder, _ = build_timenet(args.units, args.num_layers, args.dropout)
+        autoencoder, encoder = build_timenet(args.units, args.num_layers, args.dropout)
         schedule = cosine_schedule(args.learning_rate, args.epochs * steps_per_epoch,
                                    round(args.warmup_epochs * steps_per_epoch))
         optimizer = keras.optimizers.Adam(schedule, global_clipnorm=args.clipnorm or None)
@@ -72,11 +106,12 @@ def train(args):
         autoencoder.load_weights(str(Path(args.init) / "best.weights.h5"))
     trainer = Trainer(autoencoder, optimizer, lambda batch, out: reconstruction_loss(batch, out), out,
                       strategy=strategy, batch_signature=batch_signature())
+    tnc = ValidationTNC(val_names, archive_root(args.archive), out, autoencoder)
     began = time.time()
     history = trainer.fit(
         lambda epoch: length_bucketed(train_series, args.batch_size, args.seed, epoch),
         args.epochs, resume=args.resume, monitor="val_reconstruction_mse",
-        validate=lambda: {"val_reconstruction_mse": validation_error(autoencoder, val_series)},
+        validate=lambda: {"val_reconstruction_mse": validation_error(autoencoder, val_series), **tnc(encoder)},
         verbose=0 if args.quiet else 1, steps_per_epoch=steps_per_epoch)
     print(f"trained {len(history)} epoch(s) in {time.time() - began:.0f} s; output in {out}")
 
@@ -104,8 +139,17 @@ def publish(args):
     settings = phases[-1][0]
     history = [dict(r, phase=i + 1) for i, (_, h) in enumerate(phases) for r in h]
     autoencoder, encoder = build_timenet(settings["units"], settings["num_layers"], settings["dropout"])
-    autoencoder.load_weights(str(run / "best.weights.h5"))
-    best = min(phases[-1][1], key=lambda r: r["val_reconstruction_mse"])
+    last = phases[-1][1]
+    with_tnc = [r for r in last if "val_tnc_error" in r]
+    select = args.select or ("tnc" if with_tnc else "mse")
+    if select == "tnc":
+        if not with_tnc:
+            raise SystemExit(f"--select tnc: no epoch of {run} recorded a validation TN-C error")
+        best = min(with_tnc, key=lambda r: r["val_tnc_error"])
+        autoencoder.load_weights(str(run / "best_tnc.weights.h5"))
+    else:
+        best = min(last, key=lambda r: r["val_reconstruction_mse"])
+        autoencoder.load_weights(str(run / "best.weights.h5"))
     extra = json.loads(Path(args.card).read_text()) if args.card else {}
     schedule = "; ".join(f"phase {i + 1}: Adam lr {s['learning_rate']}, batch {s['batch_size']}, "
                          f"{len(h)} epoch(s)" + (" from phase {}'s best epoch".format(i) if s.get("init") else "")
@@ -118,8 +162,17 @@ def publish(args):
                  "arguments": {k: settings[k] for k in ("units", "num_layers", "dropout")}},
         training={"datasets": settings["train_datasets"], **{k: v for k, v in settings.items() if k != "init"},
                   "schedule": schedule, "epochs_run": len(history), "best_epoch_of_last_phase": best["epoch"],
+                  "selection": "the epoch with the lowest " + (
+                      "TN-C error on the validation datasets (official train/test splits), among the epochs that "
+                      f"recorded it ({len(with_tnc)} of {len(last)})" if select == "tnc"
+                      else "reconstruction MSE on the validation datasets' series"),
                   "wall_time_s": round(sum(r["seconds"] for r in history)), "history": history},
-        metrics={"validation_reconstruction_mse": best["val_reconstruction_mse"], **extra.get("metrics", {})},
+        metrics={"validation_reconstruction_mse": best["val_reconstruction_mse"],
+                 "best_validation_reconstruction_mse": min(r["val_reconstruction_mse"] for r in last),
+                 **({"validation_tnc_error": best["val_tnc_error"],
+                     "validation_tnc_error_per_dataset": {k[4:]: v for k, v in best.items() if k.startswith("tnc/")}}
+                    if "val_tnc_error" in best else {}),
+                 **extra.get("metrics", {})},
         card_sections=extra.get("sections", {}),
     )
     print(path)
@@ -130,6 +183,8 @@ def main(argv=None):
 
     parser, t = recipe_parser("python -m builders.timenet", __doc__, "timenet", DEFAULTS)
     t.add_argument("--init", default=None, help="start from the best weights of this earlier run (a second phase)")
+    parser.publish_parser.add_argument("--select", choices=["tnc", "mse"], default=None,
+                                help="which validation picks the epoch (default: tnc when the run recorded it)")
     args = parser.parse_args(argv)
     {"train": train, "publish": publish}[args.command](args)
 

@@ -331,7 +331,8 @@ class Trainer:
 def recipe_parser(prog: str, doc: str, model: str, defaults: dict):
     """The command line of a pretraining recipe: ``train`` (with every default as an option) and ``publish``.
 
-    Returns ``(parser, train_parser)`` so that a recipe can add its own options.
+    Returns ``(parser, train_parser)`` so that a recipe can add its own options (``parser.publish_parser``: the
+    ``publish`` subcommand's).
     """
     import argparse
 
@@ -353,6 +354,7 @@ def recipe_parser(prog: str, doc: str, model: str, defaults: dict):
     p.add_argument("--version", type=int, default=None)
     p.add_argument("--card", default=None, help="JSON with extra metrics and card sections")
     p.add_argument("--archive", default=None, help="UCR 2018 archive folder, where publishing recomputes statistics")
+    parser.publish_parser = p
     return parser, t
 
 

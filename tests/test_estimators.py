@@ -53,6 +53,25 @@ def test_timenet_classifier_learns_and_follows_sklearn(tiny_models, gunpoint):
         twin.predict(Xt)
 
 
+def test_timenet_classifier_chooses_the_layer_that_carries_the_classes(tiny_models):
+    """layers='auto' cross-validates the whole embedding against each GRU layer's part (tiny model: 3 x 8)."""
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 40)
+    E = rng.normal(size=(80, 24))
+    E[:, 8:16] += 1.5 * y[:, None]  # only layer 2's columns separate the classes; the rest is noise
+    clf = TimeNetClassifier(model=str(tiny_models["timenet"]), cv=4, probability=False, random_state=0)
+    clf.fit_embeddings(E, y)
+    assert clf.layers_ == 2 and set(clf.cv_results_) == {"all", "1", "2", "3"}
+    assert clf.cv_results_["2"] > clf.cv_results_["1"] + 0.2
+    Et = rng.normal(size=(40, 24))
+    Et[:, 8:16] += 1.5 * np.repeat([0, 1], 20)[:, None]
+    assert np.mean(clf.predict_embeddings(Et) == np.repeat([0, 1], 20)) > 0.9
+    whole = TimeNetClassifier(layers=None, cv=4, probability=False, random_state=0).fit_embeddings(E, y)
+    assert whole.layers_ is None and whole.columns_ is None
+    with pytest.raises(ValueError, match="whole embeddings"):
+        clf.fit_embeddings(E[:, :10], y)
+
+
 def test_timenet_in_pipeline_and_gridsearch(tiny_models, gunpoint):
     X, y, Xt, yt = gunpoint
     pipe = make_pipeline(TimeNetEmbedder(model=str(tiny_models["timenet"])), LogisticRegression(max_iter=500))

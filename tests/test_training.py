@@ -220,3 +220,10 @@ def test_a_run_started_under_jax_resumes_and_publishes_under_tensorflow(recipe, 
     assert [h.rsplit("(", 1)[1] for h in sessions] == ["jax)", "tensorflow)"]
     x = np.sin(np.linspace(0, 6, 30, dtype=np.float32))[None, :, None]
     assert np.all(np.isfinite(model.predict(x, verbose=0)))
+    if recipe == "timenet":  # selection by TN-C on the labelled validation datasets, recorded every epoch
+        card = info(str(version))
+        errors = [h["val_tnc_error"] for h in history]
+        assert all(0.0 <= e <= 1.0 for e in errors) and (out / "best_tnc.weights.h5").exists()
+        assert card["metrics"]["validation_tnc_error"] == min(errors)
+        assert card["training"]["best_epoch_of_last_phase"] == history[int(np.argmin(errors))]["epoch"]
+        assert "TN-C" in card["training"]["selection"]

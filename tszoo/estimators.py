@@ -122,25 +122,40 @@ class TimeNetEmbedder(TransformerMixin, BaseEstimator):
         return np.array([f"timenet_{i}" for i in range(self.n_features_out_)], dtype=object)
 
 
+GAMMA_FACTORS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+C_VALUES = (0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
+
+
 def default_svm_grid(n_features: int) -> dict:
-    return {"svc__C": [1.0, 10.0, 100.0, 1000.0], "svc__gamma": [g / n_features for g in (0.1, 1.0, 10.0)]}
+    """The RBF SVM's search grid on standardised embeddings: C from 0.1 to 10^4, gamma from 10^-4 / n_features
+    (nearly linear) to 1 / n_features. timenet/1's narrower grid (C 1..1000, gamma 0.1..10 / n) put gamma at its
+    smallest value on 8 of 10 datasets: the optimum was below the grid."""
+    return {"svc__C": list(C_VALUES), "svc__gamma": [g / n_features for g in GAMMA_FACTORS]}
 
 
 class TimeNetClassifier(ClassifierMixin, BaseEstimator):
-    """TN-C: frozen TimeNet embeddings -> standardised -> RBF SVM, C and gamma by cross-validation.
+    """TN-C: frozen TimeNet embeddings -> standardised -> RBF SVM, the layers, C and gamma by cross-validation.
 
     Args:
-        model, version, layers, batch_size, missing: as :class:`TimeNetEmbedder`.
+        model, version, batch_size, missing: as :class:`TimeNetEmbedder`.
+        layers: ``"auto"`` (default) chooses by cross-validation on the training data between the whole
+            embedding and each GRU layer's part (the paper's TN-C and TN-C_L1..L3; ties go to the whole
+            embedding); ``None`` keeps the whole embedding; an int or a list keeps those GRU layers (1-based).
         C, gamma: fix the SVM's parameters; ``None`` (default) chooses each by stratified cross-validation on
             the training data (grid: :func:`default_svm_grid`, or ``param_grid``).
-        cv: folds for that search (fewer where a class has fewer series).
+        cv: folds for that search (fewer where a class has fewer series; with a single series in some class no
+            search is possible: the whole embedding and the middle of the grid are taken, with a warning).
         probability: calibrate probabilities (Platt scaling on cross-validated SVM decisions) so that
             :meth:`predict_proba` works; predictions are the SVM's own either way.
         random_state: seeds the folds and the SVM.
         n_jobs: parallel fits in the search.
+
+    After :meth:`fit`: ``layers_`` (the layers used, ``None`` for all), ``best_params_`` (C, gamma),
+    ``cv_score_`` (the chosen setting's cross-validated accuracy) and ``cv_results_`` (the best score of each
+    layer choice).
     """
 
-    def __init__(self, model="timenet", version=None, layers=None, C=None, gamma=None, param_grid=None, cv=5,
+    def __init__(self, model="timenet", version=None, layers="auto", C=None, gamma=None, param_grid=None, cv=5,
                  probability=True, batch_size=256, missing="raise", random_state=None, n_jobs=None):
         self.model = model
         self.version = version
@@ -156,7 +171,31 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def _embedder(self):
-        return TimeNetEmbedder(self.model, self.version, self.layers, self.batch_size, self.missing)
+        return TimeNetEmbedder(self.model, self.version, None if self.layers == "auto" else self.layers,
+                               self.batch_size, self.missing)
+
+    def _layer_choices(self, width):
+        """``[(layers, columns)]`` to choose from; columns index the embedding given to :meth:`fit_embeddings`."""
+        if self.layers != "auto":
+            return [(self.layers, None)]
+        from tszoo.registry import architecture_of, info
+
+        card = info(self.model, self.version)
+        if architecture_of(card) != "timenet":
+            raise ValueError(f"layers='auto' chooses among TimeNet GRU layers; {card.get('name')!r} is a "
+                             f"{architecture_of(card)} model")
+        arguments = card["builder"]["arguments"]
+        units, num_layers = int(arguments.get("units", 60)), int(arguments.get("num_layers", 3))
+        size = units * num_layers
+        if width % size:
+            raise ValueError(f"layers='auto' needs whole embeddings ({size} numbers per channel); got {width} "
+                             "columns: pass layers=None to use the columns as they are")
+        channels = width // size
+        choices = [(None, None)]
+        for layer in range(1, num_layers + 1):
+            part = np.arange((layer - 1) * units, layer * units)
+            choices.append((layer, np.concatenate([c * size + part for c in range(channels)])))
+        return choices
 
     def fit_embeddings(self, E, y):
         """Fit the SVM on precomputed embeddings (the evaluation script reuses them across variants)."""
@@ -169,32 +208,40 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
         E = np.asarray(E, np.float64)
         self.classes_, codes = _check_classes(y, len(E))
         self.embedder_ = None
-        params = {}
-        grid = dict(self.param_grid or default_svm_grid(E.shape[1]))
-        if self.C is not None:
-            grid["svc__C"] = [self.C]
-        if self.gamma is not None:
-            grid["svc__gamma"] = [self.gamma]
+        choices = self._layer_choices(E.shape[1])
         smallest = int(np.bincount(codes).min())
         folds = int(min(self.cv, smallest))
         if folds < 2:
-            warnings.warn(f"the smallest class has {smallest} training series: TN-C cannot cross-validate, so the "
-                          "SVM takes the middle of its grid and predict_proba is unavailable (no calibration)",
-                          UserWarning, stacklevel=3)
-        pipe = make_pipeline(StandardScaler(), SVC(kernel="rbf", random_state=self.random_state))
-        if folds >= 2 and sum(len(v) > 1 for v in grid.values()):
-            search = GridSearchCV(pipe, grid, cv=StratifiedKFold(folds, shuffle=True, random_state=self.random_state
-                                                                 if self.random_state is not None else 0),
-                                  refit=False, n_jobs=self.n_jobs)
-            search.fit(E, codes)
-            params = search.best_params_
-            self.cv_score_ = float(search.best_score_)
-        else:
-            params = {k: v[len(v) // 2] for k, v in grid.items()}
-            self.cv_score_ = None
+            warnings.warn(f"the smallest class has {smallest} training series: TN-C cannot cross-validate, so it "
+                          "uses the whole embedding and the middle of its SVM grid, and predict_proba is "
+                          "unavailable (no calibration)", UserWarning, stacklevel=3)
+            choices = choices[:1]
+        self.cv_results_, best = {}, None
+        for layers, columns in choices:
+            part = E if columns is None else E[:, columns]
+            grid = dict(self.param_grid or default_svm_grid(part.shape[1]))
+            if self.C is not None:
+                grid["svc__C"] = [self.C]
+            if self.gamma is not None:
+                grid["svc__gamma"] = [self.gamma]
+            pipe = make_pipeline(StandardScaler(), SVC(kernel="rbf", random_state=self.random_state))
+            if folds >= 2 and (len(choices) > 1 or any(len(v) > 1 for v in grid.values())):
+                split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state
+                                        if self.random_state is not None else 0)
+                search = GridSearchCV(pipe, grid, cv=split, refit=False, n_jobs=self.n_jobs).fit(part, codes)
+                params, score = search.best_params_, float(search.best_score_)
+            else:
+                params, score = {k: v[len(v) // 2] for k, v in grid.items()}, None
+            self.cv_results_["all" if layers is None else str(layers)] = score
+            if best is None or (score is not None and score > best[0]):
+                best = (score, layers, columns, params, grid)
+        self.cv_score_, self.layers_, self.columns_, params, grid = best
         self.best_params_ = {k.split("__")[1]: v for k, v in params.items()}
-        self.scaler_ = StandardScaler().fit(E)
-        Z = self.scaler_.transform(E)
+        self.at_grid_edge_ = sorted(k.split("__")[1] for k, v in params.items()
+                                    if len(grid[k]) > 2 and v in (grid[k][0], grid[k][-1]))
+        part = self._columns(E)
+        self.scaler_ = StandardScaler().fit(part)
+        Z = self.scaler_.transform(part)
         svc = SVC(kernel="rbf", random_state=self.random_state, **self.best_params_)
         self.calibrated_ = None
         if self.probability and folds >= 2:
@@ -204,6 +251,10 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
         else:
             self.svc_ = svc.fit(Z, codes)
         return self
+
+    def _columns(self, E):
+        E = np.asarray(E, np.float64)
+        return E if self.columns_ is None else E[:, self.columns_]
 
     def fit(self, X, y):
         embedder = self._embedder().fit(X)
@@ -230,7 +281,7 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
         return self.probability and getattr(self, "calibrated_", True) is not None
 
     def _scores(self, E):
-        Z = self.scaler_.transform(np.asarray(E, np.float64))
+        Z = self.scaler_.transform(self._columns(E))
         if self._calibrated():
             return self.calibrated_.predict_proba(Z)
         return None
@@ -240,7 +291,7 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
         proba = self._scores(E)
         if proba is not None:
             return self.classes_[proba.argmax(1)]
-        return self.classes_[self.svc_.predict(self.scaler_.transform(np.asarray(E, np.float64)))]
+        return self.classes_[self.svc_.predict(self.scaler_.transform(self._columns(E)))]
 
     def predict(self, X):
         check_is_fitted(self, "svc_")
@@ -261,7 +312,7 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
         E = self._embed(X)
         proba = self._scores(E)
         if proba is None:
-            return self.svc_.decision_function(self.scaler_.transform(np.asarray(E, np.float64)))
+            return self.svc_.decision_function(self.scaler_.transform(self._columns(E)))
         logp = np.log(np.clip(proba, 1e-12, 1.0))
         return logp[:, 1] - logp[:, 0] if proba.shape[1] == 2 else logp
 
