@@ -196,10 +196,22 @@ def test_one_series_per_class_is_valid_input(tiny_models):
         tnc = TimeNetClassifier(model=models["timenet"]).fit(X[one], y[one])
     assert set(tnc.predict(Xt)) <= set(y) and not hasattr(tnc, "predict_proba")
     with pytest.warns(UserWarning, match="validation_fraction"):
-        ctn = ConvTimeNetClassifier(model=models["convtimenet"], epochs=2, validation_fraction=0.2,
+        ctn = ConvTimeNetClassifier(model=models["convtimenet"], epochs=2, validation_fraction=0.2, finetune="full",
                                     random_state=0).fit(X[one], y[one])
     np.testing.assert_allclose(ctn.predict_proba(Xt[:4]).sum(1), 1.0, atol=1e-5)
+    assert ctn.finetune_ == "full" and len(ctn.history_["loss"]) == 2
     with w.catch_warnings(record=True) as caught:  # the default recipe needs no fallback at one series per class
         w.simplefilter("always")
-        ConvTimeNetClassifier(model=models["convtimenet"], epochs=2, random_state=0).fit(X[one], y[one])
+        default = ConvTimeNetClassifier(model=models["convtimenet"], epochs=2, random_state=0).fit(X[one], y[one])
+        scratch = ConvTimeNetClassifier(model=models["convtimenet"], epochs=2, pretrained=False,
+                                        random_state=0).fit(X[one], y[one])
     assert not [c for c in caught if issubclass(c.category, UserWarning) and "tszoo" in c.filename]
+    # the default picks the frozen body and a linear head at so few labels (no gradient steps), full fine-tuning
+    # from HEAD_BELOW_PER_CLASS series per class on, and always trains everything from scratch
+    assert default.finetune_ == "head" and default.history_["loss"] == [] and scratch.finetune_ == "full"
+    assert set(default.predict(Xt)) <= set(y)
+    from tszoo.estimators import HEAD_BELOW_PER_CLASS
+
+    clf = ConvTimeNetClassifier()
+    assert clf.resolved_finetune(3 * HEAD_BELOW_PER_CLASS - 1, 3) == "head"
+    assert clf.resolved_finetune(3 * HEAD_BELOW_PER_CLASS, 3) == "full"

@@ -1,0 +1,307 @@
+"""Few labels: accuracy with k labelled series per class, tszoo's arms beside the peers, on the 41 targets.
+
+    python -m benchmarks.few_labels --out bench_out/few_labels [--ks 1,2,5,10] [--draws 5] [--arms ...]
+
+For each dataset, each k and each draw, k series per class are drawn from the official training split (all of a
+class's series where it has fewer than k); the draw is a pure function of ``(dataset, k, draw)`` and recorded with
+its indices' hash. Every arm is fitted on those series only and scored on the whole test split:
+
+* ``tnc``: ``TimeNetClassifier()`` as users get it (layers and SVM chosen by cross-validation where the labels
+  allow, else the whole embedding and the grid's middle);
+* ``ctn_frozen``: the frozen ConvTimeNet body (its published statistics) and a linear classifier (the
+  multinomial logistic regression of ``tszoo.finetuning.probe_head``) on its embeddings; the same predictions as
+  ``ConvTimeNetClassifier(finetune="head", batchnorm="frozen")``, computed from embeddings made once per dataset;
+* ``ctn_adapted``: the same with batch-norm statistics adapted to the k-shot series
+  (``ConvTimeNetClassifier(finetune="head")``);
+* ``ctn_finetuned``: ``ConvTimeNetClassifier(finetune="full")``, the whole network fine-tuned;
+* ``ctn_default``: ``ConvTimeNetClassifier()`` with its defaults, which pick one of the above by the training
+  set's size (the row is copied from that arm's, seed for seed, and says so);
+* ``scratch``: the same architecture and recipe from random weights (``pretrained=False``);
+* ``minirocket``: aeon's ``MiniRocketClassifier`` (defaults);
+* ``dtw``: aeon's 1-nearest-neighbour classifier under DTW with a full warping window (the usual 1-NN DTW; a
+  window cannot be learned from one series per class).
+
+``--score-on rest`` scores on the training split's series that were not drawn (a stratified sample of at most
+``--score-cap``) instead of the test split: how ``ConvTimeNetClassifier``'s default was chosen, without a test
+split (``benchmarks/results/few_labels_selection.md``).
+
+Resumable (``<out>/rows.jsonl``, one row per dataset, k, draw and arm). Writes ``few_labels.md``, ``.csv`` and
+``few_labels.png`` (mean accuracy against k, one line per arm) in ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import time
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import Rows, reference_table, write_report
+
+ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_default", "scratch", "minirocket", "dtw")
+DEFAULT_ARMS = ("tnc", "ctn_frozen", "ctn_finetuned", "ctn_default", "scratch", "minirocket", "dtw")
+TSZOO_ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_default")
+
+
+def draw(y: np.ndarray, k: int, name: str, index: int) -> np.ndarray:
+    """Indices of k series per class (all of a smaller class), a pure function of ``(name, k, index)``."""
+    rng = np.random.default_rng([zlib.crc32(name.encode()), k, index])
+    picked = [rng.permutation(np.flatnonzero(y == c))[:k] for c in np.unique(y)]
+    return np.sort(np.concatenate(picked))
+
+
+def scored_split(name, archive, score_on, cap, y_train, taken):
+    """What an arm is scored on: the test split, or the undrawn training series (``--score-on rest``)."""
+    from tszoo.datasets import load_ucr
+
+    if score_on == "test":
+        return load_ucr(name, "test", root=archive)
+    X, _ = load_ucr(name, "train", root=archive)
+    rest = np.setdiff1d(np.arange(len(y_train)), taken)
+    if len(rest) > cap:
+        from sklearn.model_selection import train_test_split
+
+        try:
+            rest, _ = train_test_split(rest, train_size=cap, stratify=y_train[rest], random_state=0)
+        except ValueError:  # a class too small to stratify
+            rest = np.random.default_rng(0).choice(rest, cap, replace=False)
+    return X[np.sort(rest)], y_train[np.sort(rest)]
+
+
+class Dataset:
+    """One dataset's training split, and embeddings made once and shared by every draw (test-split mode)."""
+
+    def __init__(self, name, archive, args):
+        from tszoo.datasets import load_ucr
+
+        self.name, self.archive, self.args = name, archive, args
+        self.X, self.y = load_ucr(name, "train", root=archive)
+        self._cache = {}
+
+    def evaluation(self, taken):
+        if self.args.score_on == "test":
+            if "test" not in self._cache:
+                self._cache["test"] = scored_split(self.name, self.archive, "test", None, self.y, taken)
+            return self._cache["test"]
+        return scored_split(self.name, self.archive, "rest", self.args.score_cap, self.y, taken)
+
+    def embeddings(self, which, model, X, key):
+        """Embeddings of ``X`` by a frozen model, cached by ``key`` (train: all of it, once)."""
+        from tszoo.inference import embed, load_cached
+
+        cache_key = (which, key)
+        if cache_key not in self._cache:
+            self._cache[cache_key] = embed(load_cached(model), X)
+        return self._cache[cache_key]
+
+
+def default_arm(n, n_classes) -> str:
+    """The arm that ``ConvTimeNetClassifier()`` with its defaults is, for this training set's size."""
+    from tszoo.estimators import ConvTimeNetClassifier
+
+    clf = ConvTimeNetClassifier()
+    if clf.resolved_finetune(n, n_classes) == "full":
+        return "ctn_finetuned"
+    return "ctn_adapted" if clf.batchnorm == "adapt" else "ctn_frozen"
+
+
+def run_arm(arm, data: Dataset, k, index, args) -> dict:
+    from tszoo.estimators import ConvTimeNetClassifier, TimeNetClassifier
+    from tszoo.finetuning import probe_head
+
+    taken = draw(data.y, k, data.name, index)
+    X, y = data.X[taken], data.y[taken]
+    Xe, ye = data.evaluation(taken)
+    began = time.time()
+    note = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if arm == "tnc":
+            E = data.embeddings("timenet", args.timenet, data.X, "train")[taken]
+            Ee = data.embeddings("timenet", args.timenet, Xe, "eval" if args.score_on == "test" else tuple(taken))
+            clf = TimeNetClassifier(model=args.timenet, probability=False, random_state=index).fit_embeddings(E, y)
+            predicted = clf.predict_embeddings(Ee)
+            note = f"layers {clf.layers_ or 'all'}, C {clf.best_params_['C']:g}, gamma {clf.best_params_['gamma']:.2g}"
+        elif arm == "ctn_frozen":
+            E = data.embeddings("convtimenet", args.convtimenet, data.X, "train")[taken]
+            Ee = data.embeddings("convtimenet", args.convtimenet, Xe,
+                                 "eval" if args.score_on == "test" else tuple(taken))
+            classes, codes = np.unique(y, return_inverse=True)
+            kernel, bias = probe_head(E, codes, len(classes), index)
+            predicted = classes[np.argmax(Ee @ kernel + bias, axis=1)]
+        elif arm in ("ctn_adapted", "ctn_finetuned", "scratch"):
+            kw = {"ctn_adapted": dict(finetune="head"), "ctn_finetuned": dict(finetune="full"),
+                  "scratch": dict(pretrained=False, finetune="full")}[arm]
+            clf = ConvTimeNetClassifier(model=args.convtimenet, random_state=index, **kw).fit(X, y)
+            predicted = clf.predict(Xe)
+        elif arm == "minirocket":
+            from aeon.classification.convolution_based import MiniRocketClassifier
+
+            clf = MiniRocketClassifier(random_state=index).fit(X[:, None, :].astype(np.float64), y)
+            predicted = clf.predict(Xe[:, None, :].astype(np.float64))
+        elif arm == "dtw":
+            from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
+
+            clf = KNeighborsTimeSeriesClassifier(n_neighbors=1, distance="dtw", n_jobs=-1)
+            predicted = clf.fit(X[:, None, :].astype(np.float64), y).predict(Xe[:, None, :].astype(np.float64))
+        else:
+            raise ValueError(f"arm {arm!r}; expected one of {ARMS}")
+    said = sorted({str(c.message).split(";")[0][:160] for c in caught if issubclass(c.category, UserWarning)})
+    return {"accuracy": float(np.mean(predicted == ye)), "seconds": round(time.time() - began, 2),
+            "n_train": int(len(taken)), "n_scored": int(len(ye)), "note": note, "warnings": said,
+            "draw_hash": hashlib.sha256(taken.tobytes()).hexdigest()[:12]}
+
+
+def summarise(rows, names, arms, ks, draws, reference):
+    by = {(r["dataset"], r["k"], r["draw"], r["arm"]): r for r in rows}
+    done = [n for n in names if all((n, k, d, a) in by for k in ks for d in range(draws) for a in arms)]
+    if not done:
+        return "no dataset has finished every arm, k and draw yet", [], {}
+    acc = {(n, k, a): float(np.mean([by[(n, k, d, a)]["accuracy"] for d in range(draws)]))
+           for n in done for k in ks for a in arms}
+    mean = {(k, a): float(np.mean([acc[(n, k, a)] for n in done])) for k in ks for a in arms}
+    seconds = {a: float(sum(r["seconds"] for r in rows if r["arm"] == a and r["dataset"] in done
+                            and not r.get("same_as"))) for a in arms}
+    lines = [f"Mean accuracy over {len(done)} of {len(names)} datasets, each the mean of {draws} draws of k "
+             "labelled series per class (scored on the whole test split).", "",
+             "| arm | " + " | ".join(f"k={k}" for k in ks) + " | seconds (all k, draws, datasets) |",
+             "|---|" + "---|" * (len(ks) + 1)]
+    for a in arms:
+        lines.append(f"| {a} | " + " | ".join(f"{mean[(k, a)]:.4f}" for k in ks) + f" | {seconds[a]:.0f} |")
+    summary = {"datasets_done": len(done), "datasets_total": len(names), "draws": draws, "ks": ks,
+               "mean_accuracy": {a: {str(k): mean[(k, a)] for k in ks} for a in arms}, "seconds": seconds,
+               "total_seconds": float(sum(seconds.values())), "missing": [n for n in names if n not in done]}
+    ours = [a for a in arms if a in TSZOO_ARMS]
+    if ours and "minirocket" in arms and 5 in ks:
+        best = {n: max(acc[(n, 5, a)] for a in ours) for n in done}
+        best_arm_mean = max(ours, key=lambda a: mean[(5, a)])
+        wins = sum(acc[(n, 5, best_arm_mean)] >= acc[(n, 5, "minirocket")] + 1e-12 for n in done)
+        summary["k5"] = {"best_tszoo_arm": best_arm_mean, "its_mean": mean[(5, best_arm_mean)],
+                         "minirocket_mean": mean[(5, "minirocket")],
+                         "margin_points": 100 * (mean[(5, best_arm_mean)] - mean[(5, "minirocket")]),
+                         "datasets_where_it_beats_minirocket_by_5_points": int(sum(
+                             acc[(n, 5, best_arm_mean)] >= acc[(n, 5, "minirocket")] + 0.05 for n in done)),
+                         "datasets_where_it_is_at_least_as_good": int(wins),
+                         "per_dataset_best_of_tszoo_mean": float(np.mean(list(best.values())))}
+        if "ctn_default" in arms:
+            summary["k5"]["ctn_default_mean"] = mean[(5, "ctn_default")]
+    if ours and "dtw" in arms and 1 in ks:
+        best_k1 = max(ours, key=lambda a: mean[(1, a)])
+        summary["k1"] = {"best_tszoo_arm": best_k1, "its_mean": mean[(1, best_k1)], "dtw_mean": mean[(1, "dtw")]}
+    if "k5" in summary:
+        s = summary["k5"]
+        lines += ["", f"k = 5: the best tszoo arm on the mean is {s['best_tszoo_arm']} ({s['its_mean']:.4f}); "
+                  f"MiniRocket {s['minirocket_mean']:.4f} ({s['margin_points']:+.1f} points); it is ahead of "
+                  f"MiniRocket by 5 points or more on {s['datasets_where_it_beats_minirocket_by_5_points']} of "
+                  f"{len(done)} datasets and at least as good on {s['datasets_where_it_is_at_least_as_good']}."
+                  + (f" ConvTimeNetClassifier() with its defaults: {s['ctn_default_mean']:.4f}."
+                     if "ctn_default_mean" in s else "")]
+    if "k1" in summary:
+        s = summary["k1"]
+        lines.append(f"k = 1: best tszoo arm {s['best_tszoo_arm']} {s['its_mean']:.4f}; 1-NN DTW "
+                     f"{s['dtw_mean']:.4f}.")
+    table = []
+    header = ["dataset", "classes", *[f"{a} k={k}" for k in ks for a in arms]]
+    per = ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for n in done:
+        row = {"dataset": n, "classes": int(reference[n]["n_classes"]) if n in reference else None,
+               **{f"{a}_k{k}": acc[(n, k, a)] for k in ks for a in arms}}
+        table.append(row)
+        per.append("| " + " | ".join([n, str(row["classes"]), *[f"{acc[(n, k, a)]:.3f}" for k in ks for a in arms]])
+                   + " |")
+    return "\n".join(lines + per), table, summary
+
+
+def plot(summary, out: Path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ks = summary["ks"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for arm, by_k in summary["mean_accuracy"].items():
+        ax.plot(ks, [by_k[str(k)] for k in ks], marker="o", label=arm)
+    ax.set_xscale("log")
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.set_xlabel("labelled series per class (k)")
+    ax.set_ylabel("mean accuracy")
+    ax.set_title(f"{summary['datasets_done']} UCR targets, {summary['draws']} draws per k")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "few_labels.png", dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--timenet", default="timenet", help="published name or version folder")
+    parser.add_argument("--convtimenet", default="convtimenet", help="published name or version folder")
+    parser.add_argument("--archive", default=None)
+    parser.add_argument("--datasets", default=None, help="comma-separated (default: the 41 targets)")
+    parser.add_argument("--arms", default=",".join(DEFAULT_ARMS))
+    parser.add_argument("--ks", default="1,2,5,10")
+    parser.add_argument("--draws", type=int, default=5)
+    parser.add_argument("--score-on", choices=["test", "rest"], default="test")
+    parser.add_argument("--score-cap", type=int, default=500, help="with --score-on rest: series scored at most")
+    parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--out", default="bench_out/few_labels")
+    args = parser.parse_args(argv)
+
+    from builders.data import archive_root, load_splits
+    from tszoo.registry import info
+
+    archive = archive_root(args.archive)
+    names = args.datasets.split(",") if args.datasets else load_splits(archive)["targets"]
+    arms, ks = args.arms.split(","), [int(k) for k in args.ks.split(",")]
+    unknown = set(arms) - set(ARMS)
+    if unknown:
+        raise SystemExit(f"unknown arm(s) {sorted(unknown)}; expected some of {list(ARMS)}")
+    reference = reference_table()
+    versions = {m: f"{info(getattr(args, m))['name']}/{info(getattr(args, m))['version']}"
+                for m in ("timenet", "convtimenet")}
+    rows = Rows(args.out, key=("dataset", "k", "draw", "arm"))
+    made = {"score_on": args.score_on, "models": versions}
+    rows.check("arm", {a: made for a in arms})
+    order = sorted(names, key=lambda n: int(reference[n]["n_test"]) * int(reference[n]["length"]))
+    began = time.time()
+    if not args.report_only:
+        for name in order:
+            data = None
+            for k in ks:
+                for index in range(args.draws):
+                    for arm in arms:
+                        if rows.done(dataset=name, k=k, draw=index, arm=arm):
+                            continue
+                        data = data or Dataset(name, archive, args)
+                        if arm == "ctn_default":
+                            taken = draw(data.y, k, name, index)
+                            source = default_arm(len(taken), len(np.unique(data.y)))
+                            if not rows.done(dataset=name, k=k, draw=index, arm=source):
+                                rows.add({"dataset": name, "k": k, "draw": index, "arm": source, **made,
+                                          **run_arm(source, data, k, index, args)})
+                            copied = next(r for r in rows.rows if (r["dataset"], r["k"], r["draw"], r["arm"])
+                                          == (name, k, index, source))
+                            rows.add({**copied, "arm": "ctn_default", "same_as": source})
+                            continue
+                        row = {"dataset": name, "k": k, "draw": index, "arm": arm, **made,
+                               **run_arm(arm, data, k, index, args)}
+                        rows.add(row)
+                        print(f"{name} k={k} draw {index} {arm}: {row['accuracy']:.3f} ({row['seconds']} s)",
+                              flush=True)
+    stem = "few_labels" if args.score_on == "test" else "few_labels_selection"
+    arms_report = [a for a in arms]
+    markdown, table, summary = summarise(rows.rows, names, arms_report, ks, args.draws, reference)
+    summary["models"], summary["this_run_seconds"] = versions, round(time.time() - began)
+    write_report(Path(args.out), stem, markdown, table, summary)
+    if table:
+        plot(summary, Path(args.out))
+
+
+if __name__ == "__main__":
+    main()
