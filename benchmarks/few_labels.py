@@ -268,7 +268,8 @@ def main(argv=None):
     rows = Rows(args.out, key=("dataset", "k", "draw", "arm"))
     made = {"score_on": args.score_on, "models": versions}
     rows.check("arm", {a: made for a in arms})
-    order = sorted(names, key=lambda n: int(reference[n]["n_test"]) * int(reference[n]["length"]))
+    order = sorted(names, key=lambda n: int(reference[n]["n_test"]) * int(reference[n]["length"])
+                   if n in reference else 0)
     began = time.time()
     if not args.report_only:
         for name in order:

@@ -1,0 +1,57 @@
+"""The few-labels benchmark at k = 1 and 2 on bundled data, with tiny published models: every arm completes."""
+
+import json
+
+import numpy as np
+
+from tszoo.datasets import load_ucr
+
+
+def _archive(root):
+    """ArrowHead (bundled with aeon) in the UCR layout, its test split cut to 45 series, and a protocol file."""
+    folder = root / "UCRArchive_2018" / "ArrowHead"
+    folder.mkdir(parents=True)
+    for split, cut in (("TRAIN", None), ("TEST", 45)):
+        X, y = load_ucr("ArrowHead", split.lower())
+        rows = ["\t".join([str(label), *[f"{v:.6f}" for v in x]]) for x, label in zip(X[:cut], y[:cut])]
+        (folder / f"ArrowHead_{split}.tsv").write_text("\n".join(rows) + "\n")
+    (root / "splits.json").write_text(json.dumps({"targets": ["ArrowHead"]}))
+    return root / "UCRArchive_2018"
+
+
+def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_models):
+    from benchmarks import few_labels
+
+    archive, out = _archive(tmp_path), tmp_path / "out"
+    argv = ["--archive", str(archive), "--timenet", str(tiny_models["timenet"]), "--convtimenet",
+            str(tiny_models["convtimenet"]), "--ks", "1,2", "--draws", "2", "--arms", ",".join(few_labels.ARMS),
+            "--out", str(out)]
+    few_labels.main(argv)
+    rows = [json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines()]
+    assert {(r["k"], r["draw"], r["arm"]) for r in rows} == {
+        (k, d, a) for k in (1, 2) for d in range(2) for a in few_labels.ARMS}
+    assert all(0.0 <= r["accuracy"] <= 1.0 and r["n_scored"] == 45 for r in rows)
+    assert {r["n_train"] for r in rows if r["k"] == 1} == {3}  # one series of each of ArrowHead's 3 classes
+    by = {(r["k"], r["draw"], r["arm"]): r for r in rows}
+    # the default at one series per class is the frozen body + a linear head on adapted statistics: same row
+    assert by[(1, 0, "ctn_default")]["same_as"] == "ctn_adapted"
+    assert by[(1, 0, "ctn_default")]["accuracy"] == by[(1, 0, "ctn_adapted")]["accuracy"]
+    assert any("cross-validate" in w for w in by[(1, 0, "tnc")]["warnings"])  # said, not raised
+    # draws differ from each other and are a pure function of (dataset, k, draw)
+    y = load_ucr("ArrowHead", "train", root=archive)[1]
+    assert not np.array_equal(few_labels.draw(y, 2, "ArrowHead", 0), few_labels.draw(y, 2, "ArrowHead", 1))
+    np.testing.assert_array_equal(few_labels.draw(y, 2, "ArrowHead", 1), few_labels.draw(y, 2, "ArrowHead", 1))
+    # ctn_frozen, computed from embeddings made once, is ConvTimeNetClassifier(finetune="head", batchnorm="frozen")
+    from tszoo.estimators import ConvTimeNetClassifier
+
+    X = load_ucr("ArrowHead", "train", root=archive)[0]
+    Xt, yt = load_ucr("ArrowHead", "test", root=archive)
+    taken = few_labels.draw(y, 2, "ArrowHead", 1)
+    head = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), finetune="head", batchnorm="frozen",
+                                 random_state=1).fit(X[taken], y[taken])
+    assert abs(head.score(Xt, yt) - by[(2, 1, "ctn_frozen")]["accuracy"]) < 1e-9
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["datasets_done"] == 1 and set(summary["mean_accuracy"]) == set(few_labels.ARMS)
+    assert (out / "few_labels.md").exists() and (out / "few_labels.png").stat().st_size > 0
+    few_labels.main(argv)  # a rerun finds every row done and adds none
+    assert len((out / "rows.jsonl").read_text().splitlines()) == len(rows)
