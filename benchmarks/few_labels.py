@@ -25,6 +25,9 @@ its indices' hash. Every arm is fitted on those series only and scored on the wh
 ``--score-cap``) instead of the test split: how ``ConvTimeNetClassifier``'s default was chosen, without a test
 split (``benchmarks/results/few_labels_selection.md``).
 
+``--workers 2`` runs two processes of one thread each, each on every other dataset: on a 2-core CPU that is
+faster than one process with two threads, because much of a small fine-tuning is single-threaded Python.
+
 Resumable (``<out>/rows.jsonl``, one row per dataset, k, draw and arm). Writes ``few_labels.md``, ``.csv`` and
 ``few_labels.png`` (mean accuracy against k, one line per arm) in ``--out``.
 """
@@ -146,7 +149,7 @@ def run_arm(arm, data: Dataset, k, index, args) -> dict:
         elif arm == "dtw":
             from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
 
-            clf = KNeighborsTimeSeriesClassifier(n_neighbors=1, distance="dtw", n_jobs=-1)
+            clf = KNeighborsTimeSeriesClassifier(n_neighbors=1, distance="dtw", n_jobs=1 if args.shard else -1)
             predicted = clf.fit(X[:, None, :].astype(np.float64), y).predict(Xe[:, None, :].astype(np.float64))
         else:
             raise ValueError(f"arm {arm!r}; expected one of {ARMS}")
@@ -238,6 +241,50 @@ def plot(summary, out: Path):
     plt.close(fig)
 
 
+def run_datasets(names, ks, arms, args, archive, rows, made):
+    for name in names:
+        data = None
+        for k in ks:
+            for index in range(args.draws):
+                for arm in arms:
+                    if rows.done(dataset=name, k=k, draw=index, arm=arm):
+                        continue
+                    data = data or Dataset(name, archive, args)
+                    if arm == "ctn_default":
+                        taken = draw(data.y, k, name, index)
+                        source = default_arm(len(taken), len(np.unique(data.y)))
+                        if not rows.done(dataset=name, k=k, draw=index, arm=source):
+                            rows.add({"dataset": name, "k": k, "draw": index, "arm": source, **made,
+                                      **run_arm(source, data, k, index, args)})
+                        copied = next(r for r in rows.rows if (r["dataset"], r["k"], r["draw"], r["arm"])
+                                      == (name, k, index, source))
+                        rows.add({**copied, "arm": "ctn_default", "same_as": source})
+                        continue
+                    row = {"dataset": name, "k": k, "draw": index, "arm": arm, **made,
+                           **run_arm(arm, data, k, index, args)}
+                    rows.add(row)
+                    print(f"{name} k={k} draw {index} {arm}: {row['accuracy']:.3f} ({row['seconds']} s)", flush=True)
+
+
+def run_workers(argv, workers: int, archive):
+    """Run ``workers`` processes, each on every ``workers``-th dataset (cheapest first) with one thread: much of a
+    small fine-tuning is single-threaded Python (tracing, Keras' loop), so two processes use two cores better
+    than one process with two threads. Each appends its rows to the shared ``rows.jsonl``."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "NUMBA_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    base = [a for a in (argv if argv is not None else sys.argv[1:])]
+    procs = [subprocess.Popen([sys.executable, "-m", "benchmarks.few_labels", *base, "--archive", str(archive),
+                               "--shard", f"{i}/{workers}"], env=env, cwd=Path(__file__).resolve().parent.parent)
+             for i in range(workers)]
+    codes = [p.wait() for p in procs]
+    if any(codes):
+        raise SystemExit(f"a worker failed (exit codes {codes}); its finished rows are kept: run again to resume")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--timenet", default="timenet", help="published name or version folder")
@@ -250,6 +297,8 @@ def main(argv=None):
     parser.add_argument("--score-on", choices=["test", "rest"], default="test")
     parser.add_argument("--score-cap", type=int, default=500, help="with --score-on rest: series scored at most")
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="processes, one thread each (2 on a 2-core CPU)")
+    parser.add_argument("--shard", default=None, help=argparse.SUPPRESS)  # I/N: this worker's share
     parser.add_argument("--out", default="bench_out/few_labels")
     args = parser.parse_args(argv)
 
@@ -271,30 +320,16 @@ def main(argv=None):
     order = sorted(names, key=lambda n: int(reference[n]["n_test"]) * int(reference[n]["length"])
                    if n in reference else 0)
     began = time.time()
+    if args.shard:  # one worker of several: its share of the datasets, no report
+        i, n = (int(v) for v in args.shard.split("/"))
+        run_datasets(order[i::n], ks, arms, args, archive, rows, made)
+        return
     if not args.report_only:
-        for name in order:
-            data = None
-            for k in ks:
-                for index in range(args.draws):
-                    for arm in arms:
-                        if rows.done(dataset=name, k=k, draw=index, arm=arm):
-                            continue
-                        data = data or Dataset(name, archive, args)
-                        if arm == "ctn_default":
-                            taken = draw(data.y, k, name, index)
-                            source = default_arm(len(taken), len(np.unique(data.y)))
-                            if not rows.done(dataset=name, k=k, draw=index, arm=source):
-                                rows.add({"dataset": name, "k": k, "draw": index, "arm": source, **made,
-                                          **run_arm(source, data, k, index, args)})
-                            copied = next(r for r in rows.rows if (r["dataset"], r["k"], r["draw"], r["arm"])
-                                          == (name, k, index, source))
-                            rows.add({**copied, "arm": "ctn_default", "same_as": source})
-                            continue
-                        row = {"dataset": name, "k": k, "draw": index, "arm": arm, **made,
-                               **run_arm(arm, data, k, index, args)}
-                        rows.add(row)
-                        print(f"{name} k={k} draw {index} {arm}: {row['accuracy']:.3f} ({row['seconds']} s)",
-                              flush=True)
+        if args.workers > 1:
+            run_workers(argv, args.workers, archive)
+            rows = Rows(args.out, key=("dataset", "k", "draw", "arm"))
+        else:
+            run_datasets(order, ks, arms, args, archive, rows, made)
     stem = "few_labels" if args.score_on == "test" else "few_labels_selection"
     arms_report = [a for a in arms]
     markdown, table, summary = summarise(rows.rows, names, arms_report, ks, args.draws, reference)

@@ -7,15 +7,16 @@ import numpy as np
 from tszoo.datasets import load_ucr
 
 
-def _archive(root):
-    """ArrowHead (bundled with aeon) in the UCR layout, its test split cut to 45 series, and a protocol file."""
-    folder = root / "UCRArchive_2018" / "ArrowHead"
-    folder.mkdir(parents=True)
-    for split, cut in (("TRAIN", None), ("TEST", 45)):
-        X, y = load_ucr("ArrowHead", split.lower())
-        rows = ["\t".join([str(label), *[f"{v:.6f}" for v in x]]) for x, label in zip(X[:cut], y[:cut])]
-        (folder / f"ArrowHead_{split}.tsv").write_text("\n".join(rows) + "\n")
-    (root / "splits.json").write_text(json.dumps({"targets": ["ArrowHead"]}))
+def _archive(root, names=("ArrowHead", "ItalyPowerDemand")):
+    """Datasets bundled with aeon in the UCR layout, test splits cut to 45 series, and a protocol file."""
+    for name in names:
+        folder = root / "UCRArchive_2018" / name
+        folder.mkdir(parents=True)
+        for split, cut in (("TRAIN", None), ("TEST", 45)):
+            X, y = load_ucr(name, split.lower())
+            rows = ["\t".join([str(label), *[f"{v:.6f}" for v in x]]) for x, label in zip(X[:cut], y[:cut])]
+            (folder / f"{name}_{split}.tsv").write_text("\n".join(rows) + "\n")
+    (root / "splits.json").write_text(json.dumps({"targets": list(names)}))
     return root / "UCRArchive_2018"
 
 
@@ -26,11 +27,13 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
     argv = ["--archive", str(archive), "--timenet", str(tiny_models["timenet"]), "--convtimenet",
             str(tiny_models["convtimenet"]), "--ks", "1,2", "--draws", "2", "--arms", ",".join(few_labels.ARMS),
             "--out", str(out)]
-    few_labels.main(argv)
+    few_labels.main([*argv, "--workers", "2"])  # two worker processes, a dataset each
     rows = [json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines()]
-    assert {(r["k"], r["draw"], r["arm"]) for r in rows} == {
-        (k, d, a) for k in (1, 2) for d in range(2) for a in few_labels.ARMS}
+    assert sorted((r["dataset"], r["k"], r["draw"], r["arm"]) for r in rows) == sorted(
+        (n, k, d, a) for n in ("ArrowHead", "ItalyPowerDemand") for k in (1, 2) for d in range(2)
+        for a in few_labels.ARMS)
     assert all(0.0 <= r["accuracy"] <= 1.0 and r["n_scored"] == 45 for r in rows)
+    rows = [r for r in rows if r["dataset"] == "ArrowHead"]
     assert {r["n_train"] for r in rows if r["k"] == 1} == {3}  # one series of each of ArrowHead's 3 classes
     by = {(r["k"], r["draw"], r["arm"]): r for r in rows}
     # the default at one series per class is the frozen body + a linear head on adapted statistics: same row
@@ -51,7 +54,8 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
                                  random_state=1).fit(X[taken], y[taken])
     assert abs(head.score(Xt, yt) - by[(2, 1, "ctn_frozen")]["accuracy"]) < 1e-9
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["datasets_done"] == 1 and set(summary["mean_accuracy"]) == set(few_labels.ARMS)
+    assert summary["datasets_done"] == 2 and set(summary["mean_accuracy"]) == set(few_labels.ARMS)
     assert (out / "few_labels.md").exists() and (out / "few_labels.png").stat().st_size > 0
+    done = len((out / "rows.jsonl").read_text().splitlines())
     few_labels.main(argv)  # a rerun finds every row done and adds none
-    assert len((out / "rows.jsonl").read_text().splitlines()) == len(rows)
+    assert len((out / "rows.jsonl").read_text().splitlines()) == done
