@@ -159,7 +159,7 @@ def run_arm(arm, data: Dataset, k, index, args) -> dict:
             "draw_hash": hashlib.sha256(taken.tobytes()).hexdigest()[:12]}
 
 
-def summarise(rows, names, arms, ks, draws, reference):
+def summarise(rows, names, arms, ks, draws, reference, score_on="test"):
     by = {(r["dataset"], r["k"], r["draw"], r["arm"]): r for r in rows}
     done = [n for n in names if all((n, k, d, a) in by for k in ks for d in range(draws) for a in arms)]
     if not done:
@@ -170,7 +170,9 @@ def summarise(rows, names, arms, ks, draws, reference):
     seconds = {a: float(sum(r["seconds"] for r in rows if r["arm"] == a and r["dataset"] in done
                             and not r.get("same_as"))) for a in arms}
     lines = [f"Mean accuracy over {len(done)} of {len(names)} datasets, each the mean of {draws} draws of k "
-             "labelled series per class (scored on the whole test split).", "",
+             "labelled series per class (scored on " + ("the whole test split" if score_on == "test" else
+                                                         "undrawn series of the training split; no test split read")
+             + ").", "",
              "| arm | " + " | ".join(f"k={k}" for k in ks) + " | seconds (all k, draws, datasets) |",
              "|---|" + "---|" * (len(ks) + 1)]
     for a in arms:
@@ -219,7 +221,7 @@ def summarise(rows, names, arms, ks, draws, reference):
     return "\n".join(lines + per), table, summary
 
 
-def plot(summary, out: Path):
+def plot(summary, out: Path, stem="few_labels"):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -237,7 +239,7 @@ def plot(summary, out: Path):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "few_labels.png", dpi=120)
+    fig.savefig(out / f"{stem}.png", dpi=120)
     plt.close(fig)
 
 
@@ -332,11 +334,11 @@ def main(argv=None):
             run_datasets(order, ks, arms, args, archive, rows, made)
     stem = "few_labels" if args.score_on == "test" else "few_labels_selection"
     arms_report = [a for a in arms]
-    markdown, table, summary = summarise(rows.rows, names, arms_report, ks, args.draws, reference)
+    markdown, table, summary = summarise(rows.rows, names, arms_report, ks, args.draws, reference, args.score_on)
     summary["models"], summary["this_run_seconds"] = versions, round(time.time() - began)
     write_report(Path(args.out), stem, markdown, table, summary)
     if table:
-        plot(summary, Path(args.out))
+        plot(summary, Path(args.out), stem)
 
 
 if __name__ == "__main__":
