@@ -14,8 +14,8 @@ its indices' hash. Every arm is fitted on those series only and scored on the wh
 * ``ctn_adapted``: the same with batch-norm statistics adapted to the k-shot series
   (``ConvTimeNetClassifier(finetune="head")``);
 * ``ctn_finetuned``: ``ConvTimeNetClassifier(finetune="full")``, the whole network fine-tuned;
-* ``ctn_default``: ``ConvTimeNetClassifier()`` with its defaults, which pick one of the above by the training
-  set's size (the row is copied from that arm's, seed for seed, and says so);
+* ``ctn_default``: ``ConvTimeNetClassifier()`` with its defaults, which are one of the above (today
+  ``ctn_finetuned``: the row is copied from that arm's, seed for seed, and says so);
 * ``scratch``: the same architecture and recipe from random weights (``pretrained=False``);
 * ``minirocket``: aeon's ``MiniRocketClassifier`` (defaults);
 * ``dtw``: aeon's 1-nearest-neighbour classifier under DTW with a full warping window (the usual 1-NN DTW; a
@@ -102,12 +102,12 @@ class Dataset:
         return self._cache[cache_key]
 
 
-def default_arm(n, n_classes) -> str:
-    """The arm that ``ConvTimeNetClassifier()`` with its defaults is, for this training set's size."""
+def default_arm() -> str:
+    """The arm that ``ConvTimeNetClassifier()`` with its defaults is."""
     from tszoo.estimators import ConvTimeNetClassifier
 
     clf = ConvTimeNetClassifier()
-    if clf.resolved_finetune(n, n_classes) == "full":
+    if clf.finetune == "full":
         return "ctn_finetuned"
     return "ctn_adapted" if clf.batchnorm == "adapt" else "ctn_frozen"
 
@@ -244,7 +244,14 @@ def plot(summary, out: Path, stem="few_labels"):
 
 
 def run_datasets(names, ks, arms, args, archive, rows, made):
+    import gc
+
+    import keras
+
     for name in names:
+        # hundreds of fits per process: drop what the previous dataset's models left behind (traced functions)
+        keras.backend.clear_session()
+        gc.collect()
         data = None
         for k in ks:
             for index in range(args.draws):
@@ -253,8 +260,7 @@ def run_datasets(names, ks, arms, args, archive, rows, made):
                         continue
                     data = data or Dataset(name, archive, args)
                     if arm == "ctn_default":
-                        taken = draw(data.y, k, name, index)
-                        source = default_arm(len(taken), len(np.unique(data.y)))
+                        source = default_arm()
                         if not rows.done(dataset=name, k=k, draw=index, arm=source):
                             rows.add({"dataset": name, "k": k, "draw": index, "arm": source, **made,
                                       **run_arm(source, data, k, index, args)})

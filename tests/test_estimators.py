@@ -206,12 +206,7 @@ def test_one_series_per_class_is_valid_input(tiny_models):
         scratch = ConvTimeNetClassifier(model=models["convtimenet"], epochs=2, pretrained=False,
                                         random_state=0).fit(X[one], y[one])
     assert not [c for c in caught if issubclass(c.category, UserWarning) and "tszoo" in c.filename]
-    # the default picks the frozen body and a linear head at so few labels (no gradient steps), full fine-tuning
-    # from HEAD_BELOW_PER_CLASS series per class on, and always trains everything from scratch
-    assert default.finetune_ == "head" and default.history_["loss"] == [] and scratch.finetune_ == "full"
-    assert set(default.predict(Xt)) <= set(y)
-    from tszoo.estimators import HEAD_BELOW_PER_CLASS
-
-    clf = ConvTimeNetClassifier()
-    assert clf.resolved_finetune(3 * HEAD_BELOW_PER_CLASS - 1, 3) == "head"
-    assert clf.resolved_finetune(3 * HEAD_BELOW_PER_CLASS, 3) == "full"
+    # the default fine-tunes the whole network at any size; the frozen head is there when asked for
+    assert default.finetune_ == "full" and len(default.history_["loss"]) == 2 and scratch.finetune_ == "full"
+    head = ConvTimeNetClassifier(model=models["convtimenet"], finetune="head", random_state=0).fit(X[one], y[one])
+    assert head.history_["loss"] == [] and set(head.predict(Xt)) <= set(y)
