@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import Rows, reference_table, write_report
+from benchmarks.common import REFERENCE, Rows, reference_table, write_report
 
 ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_default", "scratch", "minirocket", "dtw")
 DEFAULT_ARMS = ("tnc", "ctn_frozen", "ctn_finetuned", "ctn_default", "scratch", "minirocket", "dtw")
@@ -319,7 +319,7 @@ def main(argv=None):
     unknown = set(arms) - set(ARMS)
     if unknown:
         raise SystemExit(f"unknown arm(s) {sorted(unknown)}; expected some of {list(ARMS)}")
-    reference = reference_table()
+    reference = reference_table() if REFERENCE.exists() else {}  # only orders datasets and names classes
     versions = {m: f"{info(getattr(args, m))['name']}/{info(getattr(args, m))['version']}"
                 for m in ("timenet", "convtimenet")}
     rows = Rows(args.out, key=("dataset", "k", "draw", "arm"))
