@@ -178,24 +178,18 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
         """``[(layers, columns)]`` to choose from; columns index the embedding given to :meth:`fit_embeddings`."""
         if self.layers != "auto":
             return [(self.layers, None)]
-        from tszoo.registry import architecture_of, info
+        from tszoo.registry import info
 
         card = info(self.model, self.version)
-        if architecture_of(card) != "timenet":
-            raise ValueError(f"layers='auto' chooses among TimeNet GRU layers; {card.get('name')!r} is a "
-                             f"{architecture_of(card)} model")
-        arguments = card["builder"]["arguments"]
-        units, num_layers = int(arguments.get("units", 60)), int(arguments.get("num_layers", 3))
-        size = units * num_layers
+        num_layers = int(card["builder"]["arguments"].get("num_layers", 3))
+        parts = {layer: _timenet_layer_columns(card, layer) for layer in range(1, num_layers + 1)}
+        size = sum(len(part) for part in parts.values())
         if width % size:
             raise ValueError(f"layers='auto' needs whole embeddings ({size} numbers per channel); got {width} "
                              "columns: pass layers=None to use the columns as they are")
         channels = width // size
-        choices = [(None, None)]
-        for layer in range(1, num_layers + 1):
-            part = np.arange((layer - 1) * units, layer * units)
-            choices.append((layer, np.concatenate([c * size + part for c in range(channels)])))
-        return choices
+        return [(None, None)] + [(layer, np.concatenate([c * size + part for c in range(channels)]))
+                                 for layer, part in parts.items()]
 
     def fit_embeddings(self, E, y):
         """Fit the SVM on precomputed embeddings (the evaluation script reuses them across variants)."""
