@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import time
 import warnings
 import zlib
@@ -179,7 +180,12 @@ def summarise(rows, names, arms, ks, draws, reference, score_on="test"):
         lines.append(f"| {a} | " + " | ".join(f"{mean[(k, a)]:.4f}" for k in ks) + f" | {seconds[a]:.0f} |")
     summary = {"datasets_done": len(done), "datasets_total": len(names), "draws": draws, "ks": ks,
                "mean_accuracy": {a: {str(k): mean[(k, a)] for k in ks} for a in arms}, "seconds": seconds,
-               "total_seconds": float(sum(seconds.values())), "missing": [n for n in names if n not in done]}
+               "total_seconds": float(sum(seconds.values())), "missing": [n for n in names if n not in done],
+               **wall_clock(rows)}
+    if summary["invocations"]:
+        lines += ["", f"Wall-clock time of the run: {summary['wall_clock_seconds']:.0f} s over "
+                  f"{summary['invocations']} invocation(s) (first start to last finish of each; the seconds column "
+                  "sums every fit's own time over all workers)."]
     ours = [a for a in arms if a in TSZOO_ARMS]
     if ours and "minirocket" in arms and 5 in ks:
         best = {n: max(acc[(n, 5, a)] for a in ours) for n in done}
@@ -219,6 +225,19 @@ def summarise(rows, names, arms, ks, draws, reference, score_on="test"):
         per.append("| " + " | ".join([n, str(row["classes"]), *[f"{acc[(n, k, a)]:.3f}" for k in ks for a in arms]])
                    + " |")
     return "\n".join(lines + per), table, summary
+
+
+def wall_clock(rows) -> dict:
+    """The run's wall-clock seconds: per invocation, its first row's start to its last row's end, summed (a row
+    a kill interrupted is not counted: it is redone). ``seconds`` per arm is the sum of the fits' own times,
+    over all workers, so with two workers it is about twice the wall-clock time."""
+    spans = {}
+    for r in rows:
+        if "launch" in r:
+            first, last = spans.get(r["launch"], (np.inf, -np.inf))
+            spans[r["launch"]] = (min(first, r["started_at"]), max(last, r["finished_at"]))
+    return {"wall_clock_seconds": round(float(sum(b - a for a, b in spans.values())), 1),
+            "invocations": len(spans), "rows_without_timestamps": sum("launch" not in r for r in rows)}
 
 
 def plot(summary, out: Path, stem="few_labels"):
@@ -262,19 +281,23 @@ def run_datasets(names, ks, arms, args, archive, rows, made):
                     if arm == "ctn_default":
                         source = default_arm()
                         if not rows.done(dataset=name, k=k, draw=index, arm=source):
+                            started = time.time()
                             rows.add({"dataset": name, "k": k, "draw": index, "arm": source, **made,
-                                      **run_arm(source, data, k, index, args)})
+                                      **run_arm(source, data, k, index, args),
+                                      "started_at": round(started, 2), "finished_at": round(time.time(), 2)})
                         copied = next(r for r in rows.rows if (r["dataset"], r["k"], r["draw"], r["arm"])
                                       == (name, k, index, source))
                         rows.add({**copied, "arm": "ctn_default", "same_as": source})
                         continue
+                    started = time.time()
                     row = {"dataset": name, "k": k, "draw": index, "arm": arm, **made,
                            **run_arm(arm, data, k, index, args)}
+                    row.update(started_at=round(started, 2), finished_at=round(time.time(), 2))
                     rows.add(row)
                     print(f"{name} k={k} draw {index} {arm}: {row['accuracy']:.3f} ({row['seconds']} s)", flush=True)
 
 
-def run_workers(argv, workers: int, archive):
+def run_workers(argv, workers: int, archive, launch: str):
     """Run ``workers`` processes, each on every ``workers``-th dataset (cheapest first) with one thread: much of a
     small fine-tuning is single-threaded Python (tracing, Keras' loop), so two processes use two cores better
     than one process with two threads. Each appends its rows to the shared ``rows.jsonl``."""
@@ -282,7 +305,8 @@ def run_workers(argv, workers: int, archive):
     import subprocess
     import sys
 
-    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1",
+    env = {**os.environ, "TSZOO_FEW_LABELS_LAUNCH": launch,
+           "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1",
            "NUMBA_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
     base = [a for a in (argv if argv is not None else sys.argv[1:])]
     procs = [subprocess.Popen([sys.executable, "-m", "benchmarks.few_labels", *base, "--archive", str(archive),
@@ -325,6 +349,9 @@ def main(argv=None):
     rows = Rows(args.out, key=("dataset", "k", "draw", "arm"))
     made = {"score_on": args.score_on, "models": versions}
     rows.check("arm", {a: made for a in arms})
+    # which invocation made a row (workers inherit their launcher's): the run's wall-clock time is the sum over
+    # invocations of first start to last finish, so a run resumed over several sessions still says its time
+    made["launch"] = os.environ.get("TSZOO_FEW_LABELS_LAUNCH") or f"{time.time():.3f}"
     order = sorted(names, key=lambda n: int(reference[n]["n_test"]) * int(reference[n]["length"])
                    if n in reference else 0)
     began = time.time()
@@ -334,7 +361,7 @@ def main(argv=None):
         return
     if not args.report_only:
         if args.workers > 1:
-            run_workers(argv, args.workers, archive)
+            run_workers(argv, args.workers, archive, made["launch"])
             rows = Rows(args.out, key=("dataset", "k", "draw", "arm"))
         else:
             run_datasets(order, ks, arms, args, archive, rows, made)

@@ -23,14 +23,21 @@ def _archive(root, names=("ArrowHead", "ItalyPowerDemand")):
 def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_models):
     from benchmarks import few_labels
 
+    import time
+
     archive, out = _archive(tmp_path), tmp_path / "out"
+    began = time.time()
     argv = ["--archive", str(archive), "--timenet", str(tiny_models["timenet"]), "--convtimenet",
             str(tiny_models["convtimenet"]), "--ks", "1,2", "--draws", "2", "--arms", ",".join(few_labels.ARMS),
             "--out", str(out)]
     k1 = [a if a != "1,2" else "1" for a in argv]
     few_labels.main([*k1, "--workers", "2"])  # k = 1: two worker processes, a dataset each
     few_labels.main(argv)  # then k = 2 in this process, one dataset after the other (models cached across them)
+    elapsed = time.time() - began
     rows = [json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines()]
+    # the two workers' rows carry their launcher's mark; the second invocation's rows another
+    assert len({r["launch"] for r in rows if r["k"] == 1}) == 1 and len({r["launch"] for r in rows}) == 2
+    assert all(began <= r["started_at"] <= r["finished_at"] <= began + elapsed for r in rows)
     assert sorted((r["dataset"], r["k"], r["draw"], r["arm"]) for r in rows) == sorted(
         (n, k, d, a) for n in ("ArrowHead", "ItalyPowerDemand") for k in (1, 2) for d in range(2)
         for a in few_labels.ARMS)
@@ -57,6 +64,7 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
     assert abs(head.score(Xt, yt) - by[(2, 1, "ctn_frozen")]["accuracy"]) < 1e-9
     summary = json.loads((out / "summary.json").read_text())
     assert summary["datasets_done"] == 2 and set(summary["mean_accuracy"]) == set(few_labels.ARMS)
+    assert summary["invocations"] == 2 and 0 < summary["wall_clock_seconds"] <= elapsed
     assert (out / "few_labels.md").exists() and (out / "few_labels.png").stat().st_size > 0
     done = len((out / "rows.jsonl").read_text().splitlines())
     few_labels.main(argv)  # a rerun finds every row done and adds none
