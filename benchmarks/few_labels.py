@@ -28,6 +28,11 @@ split (``benchmarks/results/few_labels_selection.md``).
 ``--workers 2`` runs two processes of one thread each, each on every other dataset: on a 2-core CPU that is
 faster than one process with two threads, because much of a small fine-tuning is single-threaded Python.
 
+``--reuse-rows FOLDER`` (a rerun for another published version) copies from FOLDER the rows that do not depend
+on the pretrained weights: ``minirocket`` and ``dtw`` always, ``scratch`` when both ConvTimeNet versions have the
+same architecture (the same builder arguments: from random weights with the same seed, they are the same fit).
+A copied row says where it came from and is not counted in this run's wall-clock time.
+
 Resumable (``<out>/rows.jsonl``, one row per dataset, k, draw and arm). Writes ``few_labels.md``, ``.csv`` and
 ``few_labels.png`` (mean accuracy against k, one line per arm) in ``--out``.
 """
@@ -49,6 +54,7 @@ from benchmarks.common import REFERENCE, Rows, reference_table, write_report
 ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_default", "scratch", "minirocket", "dtw")
 DEFAULT_ARMS = ("tnc", "ctn_frozen", "ctn_finetuned", "ctn_default", "scratch", "minirocket", "dtw")
 TSZOO_ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_default")
+WEIGHT_FREE_ARMS = ("minirocket", "dtw")  # scratch too, when the architectures match (reuse_rows)
 
 
 def draw(y: np.ndarray, k: int, name: str, index: int) -> np.ndarray:
@@ -185,7 +191,9 @@ def summarise(rows, names, arms, ks, draws, reference, score_on="test"):
     if summary["invocations"]:
         lines += ["", f"Wall-clock time of the run: {summary['wall_clock_seconds']:.0f} s over "
                   f"{summary['invocations']} invocation(s) (first start to last finish of each; the seconds column "
-                  "sums every fit's own time over all workers)."]
+                  "sums every fit's own time over all workers)."
+                  + (f" {summary['rows_reused']} rows of weight-independent arms were copied from an earlier run "
+                     "(`--reuse-rows`); their time is not in this figure." if summary["rows_reused"] else "")]
     ours = [a for a in arms if a in TSZOO_ARMS]
     if ours and "minirocket" in arms and 5 in ks:
         best = {n: max(acc[(n, 5, a)] for a in ours) for n in done}
@@ -227,6 +235,30 @@ def summarise(rows, names, arms, ks, draws, reference, score_on="test"):
     return "\n".join(lines + per), table, summary
 
 
+def reuse_rows(rows: Rows, folder: Path, args, names, ks, arms, made) -> int:
+    """Copy into ``rows`` the rows of ``folder`` that these weights cannot change (see the module's docstring);
+    returns how many were copied."""
+    other = Rows(folder, key=("dataset", "k", "draw", "arm"))
+    reusable = set(WEIGHT_FREE_ARMS)
+    if "scratch" in arms:
+        theirs = [r.get("convtimenet_builder") for r in other.rows if r["arm"] == "scratch"]
+        if theirs and all(b == made["convtimenet_builder"] for b in theirs):
+            reusable.add("scratch")
+        elif theirs:
+            print(f"--reuse-rows: {folder}'s scratch rows were made with another architecture (or do not say "
+                  "which); not reused")
+    copied = 0
+    for r in other.rows:
+        if (r["arm"] in reusable and r["arm"] in arms and r["dataset"] in names and r["k"] in ks
+                and r["draw"] < args.draws and r["score_on"] == made["score_on"]
+                and not rows.done(dataset=r["dataset"], k=r["k"], draw=r["draw"], arm=r["arm"])):
+            kept = {k: v for k, v in r.items() if k not in ("launch", "models", "convtimenet_builder")}
+            rows.add({**kept, "models": made["models"], "convtimenet_builder": made["convtimenet_builder"],
+                      "reused_from": str(folder), "made_with_models": r["models"]})
+            copied += 1
+    return copied
+
+
 def wall_clock(rows) -> dict:
     """The run's wall-clock seconds: per invocation, its first row's start to its last row's end, summed (a row
     a kill interrupted is not counted: it is redone). ``seconds`` per arm is the sum of the fits' own times,
@@ -237,7 +269,8 @@ def wall_clock(rows) -> dict:
             first, last = spans.get(r["launch"], (np.inf, -np.inf))
             spans[r["launch"]] = (min(first, r["started_at"]), max(last, r["finished_at"]))
     return {"wall_clock_seconds": round(float(sum(b - a for a, b in spans.values())), 1),
-            "invocations": len(spans), "rows_without_timestamps": sum("launch" not in r for r in rows)}
+            "invocations": len(spans), "rows_reused": sum("reused_from" in r for r in rows),
+            "rows_without_timestamps": sum("launch" not in r and "reused_from" not in r for r in rows)}
 
 
 def plot(summary, out: Path, stem="few_labels"):
@@ -331,6 +364,8 @@ def main(argv=None):
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--workers", type=int, default=1, help="processes, one thread each (2 on a 2-core CPU)")
     parser.add_argument("--shard", default=None, help=argparse.SUPPRESS)  # I/N: this worker's share
+    parser.add_argument("--reuse-rows", type=Path, default=None, metavar="FOLDER",
+                        help="copy the rows of weight-independent arms from another run's folder")
     parser.add_argument("--out", default="bench_out/few_labels")
     args = parser.parse_args(argv)
 
@@ -352,6 +387,11 @@ def main(argv=None):
     # which invocation made a row (workers inherit their launcher's): the run's wall-clock time is the sum over
     # invocations of first start to last finish, so a run resumed over several sessions still says its time
     made["launch"] = os.environ.get("TSZOO_FEW_LABELS_LAUNCH") or f"{time.time():.3f}"
+    made["convtimenet_builder"] = info(args.convtimenet).get("builder", {}).get("arguments")
+    if args.reuse_rows and not args.shard:
+        if not (args.reuse_rows / "rows.jsonl").exists():
+            raise SystemExit(f"--reuse-rows {args.reuse_rows}: no rows.jsonl there; expected another run's --out")
+        print(f"reused {reuse_rows(rows, args.reuse_rows, args, names, ks, arms, made)} rows from {args.reuse_rows}")
     order = sorted(names, key=lambda n: int(reference[n]["n_test"]) * int(reference[n]["length"])
                    if n in reference else 0)
     began = time.time()
