@@ -14,6 +14,8 @@ its indices' hash. Every arm is fitted on those series only and scored on the wh
 * ``ctn_adapted``: the same with batch-norm statistics adapted to the k-shot series
   (``ConvTimeNetClassifier(finetune="head")``);
 * ``ctn_finetuned``: ``ConvTimeNetClassifier(finetune="full")``, the whole network fine-tuned;
+* ``ctn_finetuned_frozenbn``: the same with the batch-norm layers in inference mode on their pretrained
+  statistics (``batchnorm="frozen"``): with 2-10 series a batch, batch statistics are noisy;
 * ``ctn_default``: ``ConvTimeNetClassifier()`` with its defaults, which are one of the above (today
   ``ctn_finetuned``: the row is copied from that arm's, seed for seed, and says so);
 * ``scratch``: the same architecture and recipe from random weights (``pretrained=False``);
@@ -51,9 +53,10 @@ import numpy as np
 
 from benchmarks.common import REFERENCE, Rows, reference_table, write_report
 
-ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_default", "scratch", "minirocket", "dtw")
+ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "ctn_default", "scratch",
+        "minirocket", "dtw")
 DEFAULT_ARMS = ("tnc", "ctn_frozen", "ctn_finetuned", "ctn_default", "scratch", "minirocket", "dtw")
-TSZOO_ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_default")
+TSZOO_ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "ctn_default")
 WEIGHT_FREE_ARMS = ("minirocket", "dtw")  # scratch too, when the architectures match (reuse_rows)
 
 
@@ -115,7 +118,7 @@ def default_arm() -> str:
 
     clf = ConvTimeNetClassifier()
     if clf.finetune == "full":
-        return "ctn_finetuned"
+        return "ctn_finetuned" if clf.batchnorm == "adapt" else "ctn_finetuned_frozenbn"
     return "ctn_adapted" if clf.batchnorm == "adapt" else "ctn_frozen"
 
 
@@ -143,8 +146,9 @@ def run_arm(arm, data: Dataset, k, index, args) -> dict:
             classes, codes = np.unique(y, return_inverse=True)
             kernel, bias = probe_head(E, codes, len(classes), index)
             predicted = classes[np.argmax(Ee @ kernel + bias, axis=1)]
-        elif arm in ("ctn_adapted", "ctn_finetuned", "scratch"):
+        elif arm in ("ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "scratch"):
             kw = {"ctn_adapted": dict(finetune="head"), "ctn_finetuned": dict(finetune="full"),
+                  "ctn_finetuned_frozenbn": dict(finetune="full", batchnorm="frozen"),
                   "scratch": dict(pretrained=False, finetune="full")}[arm]
             clf = ConvTimeNetClassifier(model=args.convtimenet, random_state=index, **kw).fit(X, y)
             predicted = clf.predict(Xe)
