@@ -22,7 +22,9 @@ def timenet(folder: Path) -> dict:
                         "tn_c_at_least_as_good_as_dtw": summary["at_least_as_good_as_dtw"],
                         "paper_tn_c_mean_error_30": summary["paper_mean_tn_c_error"],
                         **({"minirocket_mean_error_30": summary["minirocket_mean_error"]}
-                           if "minirocket_mean_error" in summary else {})},
+                           if "minirocket_mean_error" in summary else {}),
+                        **{k: summary[k] for k in ("tn_c_layers_chosen", "svm_optimum_at_grid_edge",
+                                                   "long_series_vs_paper") if k in summary}},
             "sections": {"TN-C on the TimeNet paper's 30 test datasets (Table 1, error rates)": (
                 "`TimeNetClassifier()` as users get it: the frozen embeddings, standardised, and an RBF SVM; which "
                 "part of the embedding (all of it, or one GRU layer's) and the SVM's C and gamma chosen by "

@@ -183,7 +183,7 @@ def publish(args):
     from tszoo.architectures.convtimenet import build_convtimenet, build_multihead
     from builders.data import DEFAULT_MODELS
     from tszoo.publishing import publish_model
-    from builders.training import read_history
+    from builders.training import read_history, timing
 
     run = Path(args.run)
     settings = json.loads((run / "settings.json").read_text())
@@ -211,7 +211,7 @@ def publish(args):
                     "per source dataset on 24 UCR datasets; fine-tune it with a new head on a new dataset.",
         builder={"function": "tszoo.architectures.convtimenet.build_convtimenet", "arguments": arch},
         training={**{k: v for k, v in settings.items() if k != "heads"}, "epochs_run": len(history),
-                  "best_epoch": best["epoch"], "wall_time_s": round(sum(r["seconds"] for r in history)),
+                  "best_epoch": best["epoch"], **timing(history),
                   "history": [{k: v for k, v in r.items() if not k.startswith("acc/")} for r in history]},
         metrics={"source_heldout_accuracy_mean": best["heldout_accuracy"], **extra.get("metrics", {})},
         card_sections={"Per-source held-back accuracy": "| source | accuracy |\n|---|---|\n" + "\n".join(

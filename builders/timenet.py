@@ -133,6 +133,7 @@ def publish(args):
     from builders.data import DEFAULT_MODELS
     from tszoo.architectures.timenet import build_timenet
     from tszoo.publishing import publish_model
+    from builders.training import timing
 
     run = Path(args.run)
     phases = _phases(run)
@@ -166,7 +167,7 @@ def publish(args):
                       "TN-C error on the validation datasets (official train/test splits), among the epochs that "
                       f"recorded it ({len(with_tnc)} of {len(last)})" if select == "tnc"
                       else "reconstruction MSE on the validation datasets' series"),
-                  "wall_time_s": round(sum(r["seconds"] for r in history)), "history": history},
+                  **timing(history), "history": history},
         metrics={"validation_reconstruction_mse": best["val_reconstruction_mse"],
                  "best_validation_reconstruction_mse": min(r["val_reconstruction_mse"] for r in last),
                  **({"validation_tnc_error": best["val_tnc_error"],
