@@ -67,6 +67,20 @@ def few_labels_section(folder: Path) -> dict:
         "\n\n" + (folder / "few_labels.md").read_text())}
 
 
+def compare_section(folder: Path, other: Path) -> dict:
+    """Table 1's means for this model beside another version's, both measured by the same code."""
+    ours, theirs = (json.loads((f / "summary.json").read_text()) for f in (folder, other))
+    name = lambda summary: summary.get("model", "?")  # noqa: E731
+    columns = [c for c in ours["mean_error"] if c in theirs["mean_error"]]
+    lines = [f"| mean error on the 30 | {name(ours)} | {name(theirs)} |", "|---|---|---|"]
+    lines += [f"| {c} | {ours['mean_error'][c]:.4f} | {theirs['mean_error'][c]:.4f} |" for c in columns]
+    lines.append(f"| at least as good as the archive's DTW | {ours['at_least_as_good_as_dtw']} of 30 | "
+                 f"{theirs['at_least_as_good_as_dtw']} of 30 |")
+    return {f"Against {name(theirs)}, measured by the same code in the same way": (
+        "Both models' Table 1 made by `python -m benchmarks.timenet_table1 --model <version>` with the current "
+        "`TimeNetClassifier` (same grid, same cross-validation), on the same CPU.\n\n" + "\n".join(lines))}
+
+
 def quantization_section(kind: str, quant_md: Path) -> dict:
     lines = quant_md.read_text().splitlines()
     rows = [line for line in lines[2:] if line.startswith(f"| {kind} ")]
@@ -160,6 +174,7 @@ if __name__ == "__main__":
     parser.add_argument("--ablation", type=Path)
     parser.add_argument("--budget", type=Path, help="a larger-budget run; compared with the main FOLDER")
     parser.add_argument("--few-labels", type=Path, help="a few_labels.py output folder")
+    parser.add_argument("--compare", type=Path, help="timenet: another version's timenet_table1 output folder")
     args = parser.parse_args()
     extras = {"timenet": timenet, "convtimenet": convtimenet}[args.kind](args.folder)
     if args.quant:
@@ -170,4 +185,6 @@ if __name__ == "__main__":
         extras["sections"].update(budget_section(args.budget, args.folder))
     if args.few_labels:
         extras["sections"].update(few_labels_section(args.few_labels))
+    if args.compare:
+        extras["sections"].update(compare_section(args.folder, args.compare))
     print(json.dumps(extras, indent=2))

@@ -156,6 +156,7 @@ def main(argv=None):
 
     from builders.data import archive_root, load_splits
     from tszoo.inference import load_cached
+    from tszoo.registry import info
 
     archive = archive_root(args.archive)
     names = args.datasets.split(",") if args.datasets else load_splits(archive)["timenet_test"]
@@ -165,11 +166,13 @@ def main(argv=None):
     rows = [json.loads(x) for x in done_path.read_text().splitlines()] if done_path.exists() else []
     done = {r["dataset"] for r in rows}
     model = load_cached(args.model)
-    grus = [l for l in model.layers if l.name.startswith("encoder_gru_")]
+    card = info(args.model)
+    arguments = card["builder"]["arguments"]  # the layout of the embedding, as the card states it
+    units, num_layers = int(arguments["units"]), int(arguments["num_layers"])
     for name in names:
         if name in done:
             continue
-        row = evaluate_dataset(model, args.model, name, archive, grus[0].units, len(grus))
+        row = evaluate_dataset(model, args.model, name, archive, units, num_layers)
         print(f"{name}: TN-C error {row['tn_c']:.3f} ({row['seconds']} s)", flush=True)
         with open(done_path, "a") as f:
             f.write(json.dumps(row) + "\n")
@@ -185,7 +188,9 @@ def main(argv=None):
 
         replace_atomically(done_path, lambda tmp: tmp.write_text("".join(json.dumps(r) + "\n" for r in rows)))
     rows = [r for n in names for r in rows if r["dataset"] == n]
-    write_report(out, "table1", *summarise(rows, reference_table(), len(grus)))
+    markdown, table, summary = summarise(rows, reference_table(), num_layers)
+    summary["model"] = f"{card['name']}/{card['version']}"
+    write_report(out, "table1", markdown, table, summary)
 
 if __name__ == "__main__":
     main()

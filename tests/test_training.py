@@ -220,6 +220,10 @@ def test_a_run_started_under_jax_resumes_and_publishes_under_tensorflow(recipe, 
     assert [h.rsplit("(", 1)[1] for h in sessions] == ["jax)", "tensorflow)"]
     x = np.sin(np.linspace(0, 6, 30, dtype=np.float32))[None, :, None]
     assert np.all(np.isfinite(model.predict(x, verbose=0)))
+    # the card's time is the epochs' training seconds; the validation after each epoch is counted apart
+    training = info(str(version))["training"]
+    assert training["wall_time_s"] == round(sum(h["seconds"] for h in history))
+    assert training["epochs_with_validation_timed"] == 3 and training["validation_seconds"] >= 0
     if recipe == "timenet":  # selection by TN-C on the labelled validation datasets, recorded every epoch
         card = info(str(version))
         errors = [h["val_tnc_error"] for h in history]
