@@ -315,21 +315,22 @@ def run_datasets(names, ks, arms, args, archive, rows, made):
                     if rows.done(dataset=name, k=k, draw=index, arm=arm):
                         continue
                     data = data or Dataset(name, archive, args)
+
+                    def made_row(which):
+                        started = time.time()
+                        return {"dataset": name, "k": k, "draw": index, "arm": which, **made,
+                                **run_arm(which, data, k, index, args), "started_at": round(started, 2),
+                                "finished_at": round(time.time(), 2)}
+
                     if arm == "ctn_default":
                         source = default_arm()
                         if not rows.done(dataset=name, k=k, draw=index, arm=source):
-                            started = time.time()
-                            rows.add({"dataset": name, "k": k, "draw": index, "arm": source, **made,
-                                      **run_arm(source, data, k, index, args),
-                                      "started_at": round(started, 2), "finished_at": round(time.time(), 2)})
+                            rows.add(made_row(source))
                         copied = next(r for r in rows.rows if (r["dataset"], r["k"], r["draw"], r["arm"])
                                       == (name, k, index, source))
                         rows.add({**copied, "arm": "ctn_default", "same_as": source})
                         continue
-                    started = time.time()
-                    row = {"dataset": name, "k": k, "draw": index, "arm": arm, **made,
-                           **run_arm(arm, data, k, index, args)}
-                    row.update(started_at=round(started, 2), finished_at=round(time.time(), 2))
+                    row = made_row(arm)
                     rows.add(row)
                     print(f"{name} k={k} draw {index} {arm}: {row['accuracy']:.3f} ({row['seconds']} s)", flush=True)
 
@@ -338,7 +339,6 @@ def run_workers(argv, workers: int, archive, launch: str):
     """Run ``workers`` processes, each on every ``workers``-th dataset (cheapest first) with one thread: much of a
     small fine-tuning is single-threaded Python (tracing, Keras' loop), so two processes use two cores better
     than one process with two threads. Each appends its rows to the shared ``rows.jsonl``."""
-    import os
     import subprocess
     import sys
 
