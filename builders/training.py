@@ -25,6 +25,7 @@ import importlib.util
 import json
 import math
 import time
+import weakref
 from pathlib import Path
 
 import keras
@@ -197,9 +198,7 @@ def predictor(model, training: bool = False):
     """``x -> model(x)`` as NumPy, compiled once for any batch size and length, without changing any variable
     (with ``training=True`` batch norm uses the batch's own statistics and the moving ones stay as they are)."""
     if backend() == "jax":
-        import jax
-
-        fn = jax.jit(lambda tv, ntv, x: model.stateless_call(tv, ntv, x, training=training)[0])
+        fn = _jax_forward(model, training)
         return lambda x: np.asarray(fn([v.value for v in model.trainable_variables],
                                        [v.value for v in model.non_trainable_variables],
                                        _pad_time(np.asarray(x, np.float32), JAX_LENGTH_MULTIPLE)))
@@ -212,6 +211,20 @@ def predictor(model, training: bool = False):
     fn = tf.function(lambda tv, ntv, x: model.stateless_call(tv, ntv, x, training=True)[0], reduce_retracing=True)
     return lambda x: fn([v.value for v in model.trainable_variables],
                         [v.value for v in model.non_trainable_variables], tf.constant(x, tf.float32)).numpy()
+
+
+_JAX_FORWARD = weakref.WeakKeyDictionary()
+
+
+def _jax_forward(model, training: bool):
+    """One jitted ``(trainable, non_trainable, x) -> outputs`` per model and mode, kept for the model's life: a
+    validation after every epoch then compiles each batch shape once per run, not once per epoch."""
+    import jax
+
+    per_model = _JAX_FORWARD.setdefault(model, {})
+    if training not in per_model:
+        per_model[training] = jax.jit(lambda tv, ntv, x: model.stateless_call(tv, ntv, x, training=training)[0])
+    return per_model[training]
 
 
 class Trainer:

@@ -62,17 +62,21 @@ def find_ucr_file(name: str, split: str = "train", root=None) -> Path:
 
 
 def read_series_file(path, missing: str = "raise"):
-    """Read one ``.tsv``/``.tsv.gz`` (UCR) or ``.ts`` (timeseriesclassification.com) file into ``(X, y)``."""
-    from aeon.datasets import load_from_ts_file, load_from_tsv_file
+    """Read one ``.tsv``/``.tsv.gz`` (UCR) or ``.ts`` (timeseriesclassification.com) file into ``(X, y)``.
 
+    A ``.tsv`` is read here (label first, then the values, tab-separated; what aeon's reader does), so that the
+    archive reads where aeon is not installed, e.g. a lent GPU machine; a ``.ts`` file needs aeon.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     name = path.name.lower()
     try:
         if name.endswith((".tsv", ".tsv.gz")):
-            X, y = load_from_tsv_file(str(path))
+            X, y = _read_tsv(path)
         elif name.endswith(".ts"):
+            from aeon.datasets import load_from_ts_file
+
             X, y = load_from_ts_file(str(path))
         else:
             raise ValueError(f"{path}: unknown format; expected a .tsv, .tsv.gz or .ts file")
@@ -86,6 +90,15 @@ def read_series_file(path, missing: str = "raise"):
     if X.ndim == 3 and X.shape[1] == 1:
         X = X[:, 0, :]
     return X, _labels_as_written(y)
+
+
+def _read_tsv(path):
+    """``(X (n, 1, length), y)`` of a UCR ``.tsv``/``.tsv.gz`` file: the first column is the label."""
+    import pandas as pd
+
+    frame = pd.read_csv(path, sep="\t", header=None)
+    y = frame.pop(0).to_numpy(copy=True)
+    return frame.to_numpy(dtype=np.float64, copy=True)[:, None, :], y
 
 
 def _labels_as_written(y) -> np.ndarray:

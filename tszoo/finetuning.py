@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import weakref
 from pathlib import Path
 
 import keras
@@ -187,19 +188,57 @@ def precise_batchnorm(model, batches) -> None:
     try:
         for layer in layers:
             layer.momentum = 0.0
+        statistics = _jax_statistics(model, layers) if keras.backend.backend() == "jax" else None
         for batch in batches:
             x = batch[0] if isinstance(batch, tuple) else batch
-            model(x, training=True)
+            if statistics is None:
+                model(x, training=True)
+                values = [(layer.moving_mean, layer.moving_variance) for layer in layers]
+            else:
+                values = statistics(x)
             count += len(x)
-            for total, layer in zip(sums, layers):
-                total[0] = total[0] + len(x) * keras.ops.convert_to_numpy(layer.moving_mean)
-                total[1] = total[1] + len(x) * keras.ops.convert_to_numpy(layer.moving_variance)
+            for total, (mean, var) in zip(sums, values):
+                total[0] = total[0] + len(x) * keras.ops.convert_to_numpy(mean)
+                total[1] = total[1] + len(x) * keras.ops.convert_to_numpy(var)
     finally:
         for layer, momentum in zip(layers, momenta):
             layer.momentum = momentum
     for (mean, var), layer in zip(sums, layers):
         layer.moving_mean.assign(mean / count)
         layer.moving_variance.assign(var / count)
+
+
+_JAX_STATISTICS = weakref.WeakKeyDictionary()
+
+
+def _jax_statistics(model, layers):
+    """Under JAX: ``x -> [(mean, variance)]`` of each batch-norm layer after one training-mode call on ``x``, jitted
+    once per model (traced with momentum 0, which is how ``precise_batchnorm`` calls it) and per shape; the batch is
+    NaN-padded to a multiple of 32 steps so that few shapes compile (batch norm skips the padding: it is masked).
+    Eager calls compile nothing but cost a dispatch per operation: about 40 s a validation on a GPU."""
+    import jax
+
+    if model not in _JAX_STATISTICS:
+        index = {id(v): i for i, v in enumerate(model.non_trainable_variables)}
+        where = [(index[id(l.moving_mean)], index[id(l.moving_variance)]) for l in layers]
+
+        def call(tv, ntv, x):
+            ntv = model.stateless_call(tv, ntv, x, training=True)[1]
+            return [(ntv[m], ntv[v]) for m, v in where]
+
+        _JAX_STATISTICS[model] = jax.jit(call)
+    fn = _JAX_STATISTICS[model]
+    trainable = [v.value for v in model.trainable_variables]
+    non_trainable = [v.value for v in model.non_trainable_variables]
+
+    def statistics(x):
+        x = np.asarray(x, np.float32)
+        extra = -x.shape[1] % 32
+        if extra:
+            x = np.concatenate([x, np.full((x.shape[0], extra) + x.shape[2:], np.nan, np.float32)], axis=1)
+        return fn(trainable, non_trainable, x)
+
+    return statistics
 
 
 class saved_batchnorm:
