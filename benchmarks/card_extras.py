@@ -91,37 +91,55 @@ def quantization_section(kind: str, quant_md: Path) -> dict:
         "`python -m benchmarks.quantization_accuracy`.\n\n" + "\n".join(lines[:2] + rows))}
 
 
-def ablation_section(folder: Path) -> dict:
-    summary = json.loads((folder / "summary.json").read_text())
-    mean = summary["mean_accuracy"]
-    pretrained = summary.get("arms", {}).get("single", {}).get("pretrained") in (True, ["True"])
-    if pretrained:
-        how = ("pretrained exactly as this model was (same 24 sources, heads, schedule, epochs and seed; see "
-               "the README's commands), then fine-tuned with the same budget as the "
-               "`finetuned` column: the paper's ablation")
-        means = (f"several lengths fine-tuned {mean['finetuned']:.4f}, one length fine-tuned {mean['single']:.4f}, "
-                 f"several lengths from scratch {mean['scratch']:.4f}")
-        body = summary["arms"]["single"]["body"]
-        card = Path(body[0] if isinstance(body, list) else body) / "tszoo.json"
-        if card.exists():
-            single = json.loads(card.read_text())
-            how += (f". The single-length body trained in {single['training']['wall_time_s']} s; its best "
-                    f"held-back source accuracy was {single['metrics']['source_heldout_accuracy_mean']:.3f} at "
-                    f"epoch {single['training']['best_epoch']} of {single['training']['epochs_run']} (the epoch "
-                    "published and fine-tuned, chosen by the same rule as this model's)")
-    else:
-        how = ("trained from scratch with the same budget as the `scratch` column (a pretrained single-length body "
-               "had not been trained yet)")
-        means = (f"several lengths from scratch {mean['scratch']:.4f}, one length from scratch "
-                 f"{mean['single']:.4f}, several lengths fine-tuned {mean['finetuned']:.4f}")
-    several = "finetuned" if pretrained else "scratch"  # the column trained the same way as the single arm
-    beats = sum(r[several] > r["single"] for r in _rows(folder))
-    ties = sum(r[several] == r["single"] for r in _rows(folder))
+def _body_card(summary: dict, arm: str) -> dict | None:
+    body = summary.get("arms", {}).get(arm, {}).get("body")
+    card = Path(body[0] if isinstance(body, list) else body or "-") / "tszoo.json"
+    return json.loads(card.read_text()) if card.exists() else None
+
+
+def _trained(card: dict) -> str:
+    t = card["training"]
+    hardware = t.get("hardware")
+    hardware = "; ".join(hardware) if isinstance(hardware, list) else hardware
+    return (f"kernel sizes {t.get('kernel_sizes')}, {t.get('filters')} filters each, seed {t.get('seed')}: "
+            f"{t['wall_time_s']} s of training on {hardware}; best held-back source accuracy "
+            f"{card['metrics']['source_heldout_accuracy_mean']:.4f} at epoch {t['best_epoch']} of {t['epochs_run']}")
+
+
+def ablation_section(folders) -> dict:
+    """One filter length against several. Each FOLDER is a ``convtimenet_targets.py`` run with the arms
+    ``finetuned`` (a several-length body) and ``single`` (a single-length body given by ``--single-model``),
+    both pretrained by the same recipe, seed and selection rule, or ``single`` from scratch beside ``scratch``."""
+    folders = [folders] if isinstance(folders, Path) else list(folders)
+    parts, lines = [], ["| pretraining | several lengths | one length | several better | ties | one better |",
+                        "|---|---|---|---|---|---|"]
+    for folder in folders:
+        summary = json.loads((folder / "summary.json").read_text())
+        mean = summary["mean_accuracy"]
+        pretrained = summary.get("arms", {}).get("single", {}).get("pretrained") in (True, ["True"])
+        several = "finetuned" if pretrained else "scratch"  # the column trained the same way as the single arm
+        rows = _rows(folder)
+        beats = sum(r[several] > r["single"] for r in rows)
+        ties = sum(r[several] == r["single"] for r in rows)
+        cards = [_body_card(summary, arm) for arm in (several, "single")] if pretrained else [None, None]
+        label = (f"seed {cards[1]['training'].get('seed')}" if cards[1] else
+                 "pretrained" if pretrained else "none (both from scratch)")
+        lines.append(f"| {label} | {mean[several]:.4f} | {mean['single']:.4f} | {beats} | {ties} | "
+                     f"{len(rows) - beats - ties} |")
+        how = "; ".join(f"{name}: {_trained(c)}" for name, c in zip(("several lengths", "one length"), cards) if c)
+        seeds = summary["seeds"]
+        seeds = sorted({x for v in seeds.values() for x in v}) if isinstance(seeds, dict) else seeds
+        parts.append(f"`{folder}` ({summary['datasets_done']} of {summary['datasets_total']} targets, fine-tuning "
+                     f"seed(s) {seeds}){': ' + how if how else ''}.")
     return {"Ablation: one filter length versus several": (
         "The same architecture and width with a single filter length (32, 128 filters) instead of 8/16/32/64 "
-        f"(32 each), {how}. Run on {summary['datasets_done']} of the {summary['datasets_total']} targets. Mean "
-        f"accuracy: {means}. Several lengths beat one length on {beats} datasets (ties {ties}).\n\n"
-        + (folder / "targets.md").read_text())}
+        "(32 each). Both bodies pretrained by the same recipe (same 24 sources, heads, schedule, epochs, seed) and "
+        "selected by the same rule (the epoch with the highest held-back source accuracy with the model's own "
+        "precise batch-norm statistics), then fine-tuned with the same recipe and budget on the official training "
+        "split of each target and scored on its test split: the paper's ablation. Reproduce with `python -m "
+        "benchmarks.convtimenet_targets --model <several-length body> --arms finetuned,single --single-model "
+        "<single-length body>`.\n\n" + "\n".join(lines) + "\n\n" + "\n".join(f"- {p}" for p in parts)
+        + "\n\n" + "\n\n".join((f / "targets.md").read_text() for f in folders))}
 
 
 def budget_section(folder: Path, baseline: Path) -> dict:
@@ -171,7 +189,8 @@ if __name__ == "__main__":
     parser.add_argument("kind", choices=["timenet", "convtimenet"])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--quant", type=Path)
-    parser.add_argument("--ablation", type=Path)
+    parser.add_argument("--ablation", type=Path, action="append",
+                        help="a single-length ablation run (repeat for several pretraining seeds)")
     parser.add_argument("--budget", type=Path, help="a larger-budget run; compared with the main FOLDER")
     parser.add_argument("--few-labels", type=Path, help="a few_labels.py output folder")
     parser.add_argument("--compare", type=Path, help="timenet: another version's timenet_table1 output folder")

@@ -142,8 +142,16 @@ def publish(args):
     autoencoder, encoder = build_timenet(settings["units"], settings["num_layers"], settings["dropout"])
     last = phases[-1][1]
     with_tnc = [r for r in last if "val_tnc_error" in r]
-    select = args.select or ("tnc" if with_tnc else "mse")
-    if select == "tnc":
+    select = "checkpoint" if args.checkpoint else args.select or ("tnc" if with_tnc else "mse")
+    if select == "checkpoint":
+        from tszoo.checkpointing import load_model_values
+
+        best = next((r for r in last if r["epoch"] == args.checkpoint), None)
+        path = run / "checkpoints" / f"ckpt-{args.checkpoint}.npz"
+        if best is None or not path.exists():
+            raise SystemExit(f"--checkpoint {args.checkpoint}: {path} or its epoch's record in {run} is missing")
+        load_model_values(path, autoencoder)
+    elif select == "tnc":
         if not with_tnc:
             raise SystemExit(f"--select tnc: no epoch of {run} recorded a validation TN-C error")
         best = min(with_tnc, key=lambda r: r["val_tnc_error"])
@@ -163,7 +171,8 @@ def publish(args):
                  "arguments": {k: settings[k] for k in ("units", "num_layers", "dropout")}},
         training={"datasets": settings["train_datasets"], **{k: v for k, v in settings.items() if k != "init"},
                   "schedule": schedule, "epochs_run": len(history), "best_epoch_of_last_phase": best["epoch"],
-                  "selection": "the epoch with the lowest " + (
+                  "selection": (args.selection_note or f"epoch {args.checkpoint}'s checkpoint") if select ==
+                  "checkpoint" else "the epoch with the lowest " + (
                       "TN-C error on the validation datasets (official train/test splits), among the epochs that "
                       f"recorded it ({len(with_tnc)} of {len(last)})" if select == "tnc"
                       else "reconstruction MSE on the validation datasets' series"),
@@ -186,6 +195,10 @@ def main(argv=None):
     t.add_argument("--init", default=None, help="start from the best weights of this earlier run (a second phase)")
     parser.publish_parser.add_argument("--select", choices=["tnc", "mse"], default=None,
                                 help="which validation picks the epoch (default: tnc when the run recorded it)")
+    parser.publish_parser.add_argument("--checkpoint", type=int, default=None,
+                                       help="publish this epoch's checkpoint (checkpoints/ckpt-N.npz) instead")
+    parser.publish_parser.add_argument("--selection-note", default=None,
+                                       help="with --checkpoint: how that epoch was chosen, for the card")
     args = parser.parse_args(argv)
     {"train": train, "publish": publish}[args.command](args)
 

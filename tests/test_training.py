@@ -231,3 +231,47 @@ def test_a_run_started_under_jax_resumes_and_publishes_under_tensorflow(recipe, 
         assert card["metrics"]["validation_tnc_error"] == min(errors)
         assert card["training"]["best_epoch_of_last_phase"] == history[int(np.argmin(errors))]["epoch"]
         assert "TN-C" in card["training"]["selection"]
+        # any kept checkpoint can be published instead (a choice made after the run), and says so on its card
+        _run(["-m", "builders.timenet", "publish", "--run", str(out), "--root", str(root), "--checkpoint", "3",
+              "--selection-note", "chosen by a test"], "tensorflow")
+        chosen = info(str(root / "timenet" / "2"))
+        assert chosen["training"]["best_epoch_of_last_phase"] == 3
+        assert chosen["training"]["selection"] == "chosen by a test"
+        from tszoo.checkpointing import load_model_values
+
+        autoencoder, encoder = build_timenet(units=6, num_layers=2, dropout=0.0)
+        assert load_model_values(ckpt / "ckpt-3.npz", autoencoder)["epoch"] == 3
+        np.testing.assert_allclose(tszoo.load(str(root / "timenet" / "2")).predict(x, verbose=0),
+                                   encoder.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+        refused = _run(["-m", "builders.timenet", "publish", "--run", str(out), "--root", str(root),
+                        "--checkpoint", "1"], "tensorflow", check=False)  # only the last 2 are kept
+        assert refused.returncode != 0 and "ckpt-1.npz" in refused.stderr
+
+
+PRECISE_BN_UNDER_JAX = """
+import json, keras, numpy as np
+import tszoo.finetuning as F
+from tszoo.architectures.convtimenet import build_convtimenet
+rng = np.random.default_rng(0)
+model = build_convtimenet([3, 8], 4, 2, 4)
+batches = [rng.normal(size=(n, L, 1)).astype(np.float32) for n, L in [(5, 20), (7, 37), (3, 50)]]
+batches[1][0, 20:] = np.nan  # a shorter series in the batch: NaN padding at its end
+read = lambda: [keras.ops.convert_to_numpy(v).tolist() for l in F.batchnorm_layers(model)
+                for v in (l.moving_mean, l.moving_variance)]
+F.precise_batchnorm(model, batches)  # the jitted pass
+jitted = read()
+F._jax_statistics = lambda model, layers: None  # the eager pass
+F.precise_batchnorm(model, batches)
+print(json.dumps([jitted, read()]))
+"""
+
+
+def test_precise_batchnorm_under_jax_jitted_equals_eager():
+    """Under JAX the precise statistics come from one jitted pass per batch shape (a validation after every epoch
+    on a GPU took 40 s eagerly); they must be the eager pass's, NaN padding included."""
+    jitted, eager = json.loads(_run(["-c", PRECISE_BN_UNDER_JAX], "jax").stdout.splitlines()[-1])
+    assert len(jitted) == len(eager) > 0
+    for a, b in zip(jitted, eager):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert any(np.ptp(a) > 0 for a in jitted)  # statistics, not the initial zeros and ones
+

@@ -104,15 +104,27 @@ class Checkpoint:
         """Assign the checkpoint's values; returns its JSON state."""
         path = Path(path or self.latest)
         with np.load(path) as f:
-            for prefix, variables in (("model", self.model.variables), ("optimizer", self.optimizer.variables)):
-                names = sorted(k for k in f.files if k.startswith(prefix + "/"))
-                if len(names) != len(variables):
-                    raise ValueError(f"{path} holds {len(names)} {prefix} variables; this {prefix} has "
-                                     f"{len(variables)}: it was made by another architecture or optimizer")
-                for name, variable in zip(names, variables):
-                    value = f[name]
-                    if tuple(value.shape) != tuple(variable.shape):
-                        raise ValueError(f"{path}: {name} has shape {value.shape}, {variable.path} expects "
-                                         f"{tuple(variable.shape)}")
-                    variable.assign(value)
+            _assign(f, path, "model", self.model.variables)
+            _assign(f, path, "optimizer", self.optimizer.variables)
             return json.loads(bytes(f["state"]).decode())
+
+
+
+def _assign(f, path, prefix: str, variables) -> None:
+    names = sorted(k for k in f.files if k.startswith(prefix + "/"))
+    if len(names) != len(variables):
+        raise ValueError(f"{path} holds {len(names)} {prefix} variables; this {prefix} has {len(variables)}: it was "
+                         "made by another architecture or optimizer")
+    for name, variable in zip(names, variables):
+        value = f[name]
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(f"{path}: {name} has shape {value.shape}, {variable.path} expects "
+                             f"{tuple(variable.shape)}")
+        variable.assign(value)
+
+
+def load_model_values(path, model) -> dict:
+    """Assign a ``Checkpoint``'s model variables to ``model`` (its optimizer's are left out); returns its state."""
+    with np.load(path) as f:
+        _assign(f, path, "model", model.variables)
+        return json.loads(bytes(f["state"]).decode())
