@@ -32,9 +32,9 @@ import keras
 import numpy as np
 
 from tszoo.checkpointing import Checkpoint, replace_atomically
+from tszoo.layers import JAX_LENGTH_MULTIPLE, pad_time
 from tszoo.publishing import hardware  # noqa: F401  (the recipes record it)
 
-JAX_LENGTH_MULTIPLE = 32
 
 
 def timing(history) -> dict:
@@ -98,13 +98,7 @@ def scope(strategy):
 
 def _pad_time(batch, multiple: int):
     """NaN-pad every float ``(batch, time, channels)`` array of a batch to a multiple of ``multiple`` steps."""
-    def pad(a):
-        if isinstance(a, np.ndarray) and a.ndim == 3 and a.dtype.kind == "f":
-            extra = -a.shape[1] % multiple
-            if extra:
-                return np.concatenate([a, np.full((a.shape[0], extra, a.shape[2]), np.nan, a.dtype)], axis=1)
-        return a
-    return tuple(pad(a) for a in batch) if isinstance(batch, tuple) else pad(batch)
+    return tuple(pad_time(a, multiple) for a in batch) if isinstance(batch, tuple) else pad_time(batch, multiple)
 
 
 class _JaxStep:

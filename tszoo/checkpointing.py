@@ -109,7 +109,6 @@ class Checkpoint:
             return json.loads(bytes(f["state"]).decode())
 
 
-
 def _assign(f, path, prefix: str, variables) -> None:
     names = sorted(k for k in f.files if k.startswith(prefix + "/"))
     if len(names) != len(variables):

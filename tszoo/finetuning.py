@@ -214,7 +214,7 @@ _JAX_STATISTICS = weakref.WeakKeyDictionary()
 def _jax_statistics(model, layers):
     """Under JAX: ``x -> [(mean, variance)]`` of each batch-norm layer after one training-mode call on ``x``, jitted
     once per model (traced with momentum 0, which is how ``precise_batchnorm`` calls it) and per shape; the batch is
-    NaN-padded to a multiple of 32 steps so that few shapes compile (batch norm skips the padding: it is masked).
+    NaN-padded to a multiple of ``JAX_LENGTH_MULTIPLE`` steps so that few shapes compile (batch norm skips the padding: it is masked).
     Eager calls compile nothing but cost a dispatch per operation: about 40 s a validation on a GPU."""
     import jax
 
@@ -232,11 +232,9 @@ def _jax_statistics(model, layers):
     non_trainable = [v.value for v in model.non_trainable_variables]
 
     def statistics(x):
-        x = np.asarray(x, np.float32)
-        extra = -x.shape[1] % 32
-        if extra:
-            x = np.concatenate([x, np.full((x.shape[0], extra) + x.shape[2:], np.nan, np.float32)], axis=1)
-        return fn(trainable, non_trainable, x)
+        from tszoo.layers import pad_time
+
+        return fn(trainable, non_trainable, pad_time(np.asarray(x, np.float32)))
 
     return statistics
 

@@ -12,6 +12,7 @@ import keras
 from keras import ops
 
 PACKAGE = "tszoo"
+JAX_LENGTH_MULTIPLE = 32  # under JAX, batches are NaN-padded to a multiple of this many steps: few shapes compile
 INPUT_NAME = "series"  # every model's input, and the input of every exported artifact
 
 
@@ -27,6 +28,18 @@ def valid_lengths(X, time_axis: int = 1):
     if present.ndim == 3:
         present = present.any(axis=3 - time_axis)
     return np.where(present.any(axis=1), present.shape[1] - np.argmax(present[:, ::-1], axis=1), 0)
+
+
+def pad_time(x, multiple: int = JAX_LENGTH_MULTIPLE):
+    """NaN-pad a float ``(batch, time, channels)`` NumPy array at its end to a multiple of ``multiple`` steps (the
+    models ignore NaN padding); anything else is returned as it is."""
+    import numpy as np
+
+    if isinstance(x, np.ndarray) and x.ndim == 3 and x.dtype.kind == "f":
+        extra = -x.shape[1] % multiple
+        if extra:
+            return np.concatenate([x, np.full((x.shape[0], extra, x.shape[2]), np.nan, x.dtype)], axis=1)
+    return x
 
 
 def standardize_series(series, epsilon: float = 1e-6):
