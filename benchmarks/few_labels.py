@@ -304,8 +304,11 @@ def run_datasets(names, ks, arms, args, archive, rows, made):
 
     import keras
 
+    from tszoo.estimators import clear_trainers
+
     for name in names:
         # hundreds of fits per process: drop what the previous dataset's models left behind (traced functions)
+        clear_trainers()
         keras.backend.clear_session()
         gc.collect()
         data = None

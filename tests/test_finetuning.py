@@ -41,6 +41,55 @@ def test_a_checkpointed_fit_equals_a_plain_one(tiny_models, gunpoint_small, tmp_
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_fit_on_a_kept_network_equals_one_on_a_new_network(tiny_models, gunpoint_small):
+    """Full fine-tuning reuses a compiled network of the same architecture from an earlier fit in the process;
+    the result must be that of a new network, and a fitted model must not change when another fit runs."""
+    from tszoo import estimators
+
+    X, y, Xt, _ = gunpoint_small
+    kw = dict(model=str(tiny_models["convtimenet"]), random_state=1)
+    estimators.clear_trainers()
+    first = ConvTimeNetClassifier(epochs=3, **kw).fit(X, y)  # a new network, kept afterwards
+    assert len(estimators._trainers.idle) == 1
+    kept = next(iter(estimators._trainers.idle.values()))
+    p_first = first.predict_proba(Xt)
+    # on the kept network: other data, schedule length, peak rate, warm-up, a validation split
+    ConvTimeNetClassifier(epochs=2, learning_rate=1e-3, warmup=0.0, validation_fraction=0.25, **kw).fit(
+        X[::-1], y[::-1])
+    np.testing.assert_array_equal(first.predict_proba(Xt), p_first)
+    again = ConvTimeNetClassifier(epochs=3, **kw).fit(X, y)
+    assert next(iter(estimators._trainers.idle.values())) is kept  # it did run on the kept network
+    assert again.model_ is not kept.model and again.model_ is not first.model_
+    for a, b in zip(first.model_.get_weights(), again.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_name_that_now_means_another_network_gets_its_own(tiny_models, gunpoint_small, tmp_path, monkeypatch):
+    """The kept networks are keyed by the network, not by the model's name: after the registry behind "convtimenet"
+    changes (another models folder), a fit must run on the new architecture, not fail or reuse the old one."""
+    from tszoo import estimators
+    from tszoo.architectures.convtimenet import build_convtimenet
+    from tszoo.publishing import publish_model
+    from tszoo.registry import MODELS_ENV
+
+    X, y, Xt, _ = gunpoint_small
+    other = build_convtimenet(kernel_sizes=(5,), filters=4, num_blocks=1, bottleneck=4)
+    publish_model(other, "convtimenet", root=tmp_path, architecture="convtimenet", builder={
+        "function": "tszoo.architectures.convtimenet.build_convtimenet",
+        "arguments": {"kernel_sizes": [5], "filters": 4, "num_blocks": 1, "bottleneck": 4}},
+        training={"datasets": ["GunPoint"], "epochs": 0})
+    estimators.clear_trainers()
+    monkeypatch.setenv(MODELS_ENV, str(tiny_models["root"]))
+    ConvTimeNetClassifier(model="convtimenet", epochs=1, random_state=0).fit(X, y)
+    monkeypatch.setenv(MODELS_ENV, str(tmp_path))
+    fitted = ConvTimeNetClassifier(model="convtimenet", epochs=1, random_state=0).fit(X, y)
+    assert len(estimators._trainers.idle) == 2
+    by_path = ConvTimeNetClassifier(model=str(tmp_path / "convtimenet"), epochs=1, random_state=0).fit(X, y)
+    for a, b in zip(fitted.model_.get_weights(), by_path.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # the new network, trained as on its own
+    assert fitted.predict_proba(Xt).shape == (len(Xt), 2)
+
+
 def test_an_ensemble_averages_its_members(tiny_models, gunpoint_small):
     X, y, Xt, _ = gunpoint_small
     kw = dict(model=str(tiny_models["convtimenet"]), epochs=2)

@@ -37,6 +37,26 @@ def cosine_schedule(learning_rate: float, total_steps: int, warmup_steps: int, f
         warmup_target=learning_rate if warmup_steps else None, warmup_steps=warmup_steps)
 
 
+class ResettableCosine(keras.optimizers.schedules.CosineDecay):
+    """:func:`cosine_schedule` with its settings in variables: one traced train step serves fine-tunings of any
+    length and peak rate (:meth:`reset`). Step for step the same rates as ``cosine_schedule`` (its no-warm-up case
+    is the warm-up branch with zero warm-up steps, which computes the same numbers)."""
+
+    def __init__(self, final_fraction: float = 0.02):
+        super().__init__(0.0, 1, alpha=final_fraction, warmup_target=0.0, warmup_steps=0)
+        self.initial_learning_rate = keras.Variable(0.0, trainable=False, name="schedule_start")
+        self.decay_steps = keras.Variable(1.0, trainable=False, name="schedule_decay_steps")
+        self.warmup_target = keras.Variable(0.0, trainable=False, name="schedule_peak")
+        self.warmup_steps = keras.Variable(0.0, trainable=False, name="schedule_warmup_steps")
+
+    def reset(self, learning_rate: float, total_steps: int, warmup_steps: int) -> None:
+        warmup_steps = max(0, min(int(warmup_steps), int(total_steps) - 1))
+        self.initial_learning_rate.assign(0.0 if warmup_steps else float(learning_rate))
+        self.decay_steps.assign(float(max(1, int(total_steps) - warmup_steps)))
+        self.warmup_target.assign(float(learning_rate))
+        self.warmup_steps.assign(float(warmup_steps))
+
+
 def default_batch_size(n: int) -> int:
     """``min(32, max(4, n // 10))``: about ten batches an epoch on small data."""
     return int(min(32, max(4, n // 10)))
