@@ -506,8 +506,15 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         rate = float(self.learning_rate or DEFAULT_LEARNING_RATE)
         steps = epochs * per_epoch
         if trainer is None:
-            optimizer = keras.optimizers.Adam(finetuning.cosine_schedule(rate, steps, round(self.warmup * steps),
-                                                                         0.0))
+            if keras.backend.backend() == "tensorflow":
+                # the kept networks' schedule on every TensorFlow path, so that a fit on a new network, with or
+                # without checkpoints, computes exactly what a fit on a kept one does (cosine_schedule's
+                # constants let graph optimisation round a rate 1 ulp apart)
+                schedule = finetuning.ResettableCosine(0.0)
+                schedule.reset(rate, steps, round(self.warmup * steps))
+            else:
+                schedule = finetuning.cosine_schedule(rate, steps, round(self.warmup * steps), 0.0)
+            optimizer = keras.optimizers.Adam(schedule)
             model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
             # the optimizer's slots made before the first step rather than inside its trace: the same weights,
             # and a small fit 1.5-2 s faster (SwedishLeaf, 75 series: 15.3 -> 13.5 s on one CPU thread)

@@ -39,8 +39,9 @@ def cosine_schedule(learning_rate: float, total_steps: int, warmup_steps: int, f
 
 class ResettableCosine(keras.optimizers.schedules.CosineDecay):
     """:func:`cosine_schedule` with its settings in variables: one traced train step serves fine-tunings of any
-    length and peak rate (:meth:`reset`). Step for step the same rates as ``cosine_schedule`` (its no-warm-up case
-    is the warm-up branch with zero warm-up steps, which computes the same numbers)."""
+    length and peak rate (:meth:`reset`). The same rates as ``cosine_schedule`` up to float32 rounding: with the
+    settings as constants, graph optimisation can round a rate 1 ulp apart (seen without warm-up), so
+    ``ConvTimeNetClassifier`` uses this schedule on every TensorFlow path, kept network or new."""
 
     def __init__(self, final_fraction: float = 0.02):
         super().__init__(0.0, 1, alpha=final_fraction, warmup_target=0.0, warmup_steps=0)
