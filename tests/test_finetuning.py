@@ -166,3 +166,25 @@ def test_frozen_body_fits_a_linear_head_only(tiny_models, gunpoint_small):
     assert clf.predict_proba(Xt).shape == (len(Xt), 2)
     with pytest.raises(ValueError, match="frozen"):
         ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), finetune="head", pretrained=False).fit(X, y)
+
+
+@pytest.mark.parametrize("learning_rate,total,warmup", [(1e-3, 30, 3), (3e-3, 12, 0), (5e-4, 7, 6), (1e-3, 1, 0)])
+def test_the_resettable_schedule_gives_the_cosine_schedules_rates(learning_rate, total, warmup):
+    """Fine-tuning's schedule (settings in variables, reset between fits) against ``cosine_schedule``: warm-up
+    from 0, the peak after it, cosine decay to 0 at the last step, the same rates to float32 rounding."""
+    import tensorflow as tf
+
+    from tszoo.finetuning import ResettableCosine, cosine_schedule
+
+    kept = ResettableCosine(0.0)
+    kept.reset(0.1, 1000, 100)  # an earlier fit's settings, then this one's
+    kept.reset(learning_rate, total, warmup)
+    reference = cosine_schedule(learning_rate, total, warmup, 0.0)
+    steps = np.arange(total + 2)
+    step = tf.function(lambda s: kept(s))
+    got = np.array([float(step(tf.constant(s, tf.int64))) for s in steps])
+    want = np.array([float(reference(s)) for s in steps])
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-12)
+    assert got[warmup] == pytest.approx(learning_rate, rel=1e-6) and got[-1] == pytest.approx(0.0, abs=1e-12)
+    if warmup:
+        assert got[0] == 0.0 and np.all(np.diff(got[:warmup + 1]) > 0)
