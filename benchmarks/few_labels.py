@@ -31,8 +31,9 @@ split (``benchmarks/results/few_labels_selection.md``).
 faster than one process with two threads, because much of a small fine-tuning is single-threaded Python.
 
 ``--reuse-rows FOLDER`` (a rerun for another published version) copies from FOLDER the rows that do not depend
-on the pretrained weights: ``minirocket`` and ``dtw`` always, ``scratch`` when both ConvTimeNet versions have the
-same architecture (the same builder arguments: from random weights with the same seed, they are the same fit).
+on the ConvTimeNet weights being compared: ``minirocket`` and ``dtw`` always, ``scratch`` when both ConvTimeNet
+versions have the same architecture (the same builder arguments: from random weights with the same seed, they
+are the same fit), and ``tnc`` when both runs used the same TimeNet version.
 A copied row says where it came from and is not counted in this run's wall-clock time.
 
 Resumable (``<out>/rows.jsonl``, one row per dataset, k, draw and arm). Writes ``few_labels.md``, ``.csv`` and
@@ -253,7 +254,8 @@ def reuse_rows(rows: Rows, folder: Path, args, names, ks, arms, made) -> int:
                   "which); not reused")
     copied = 0
     for r in other.rows:
-        if (r["arm"] in reusable and r["arm"] in arms and r["dataset"] in names and r["k"] in ks
+        same_timenet = r["arm"] == "tnc" and r.get("models", {}).get("timenet") == made["models"]["timenet"]
+        if ((r["arm"] in reusable or same_timenet) and r["arm"] in arms and r["dataset"] in names and r["k"] in ks
                 and r["draw"] < args.draws and r["score_on"] == made["score_on"]
                 and not rows.done(dataset=r["dataset"], k=r["k"], draw=r["draw"], arm=r["arm"])):
             kept = {k: v for k, v in r.items() if k not in ("launch", "models", "convtimenet_builder")}

@@ -72,7 +72,7 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
 
     # a rerun for other weights copies the weight-independent arms' rows and fits only the rest
     again = tmp_path / "again"
-    few_labels.main([*k1[:-2], "--arms", "ctn_frozen,scratch,minirocket,dtw", "--out", str(again),
+    few_labels.main([*k1[:-2], "--arms", "tnc,ctn_frozen,scratch,minirocket,dtw", "--out", str(again),
                      "--reuse-rows", str(out)])
     copied = [json.loads(x) for x in (again / "rows.jsonl").read_text().splitlines()]
     made_here = [r for r in copied if "reused_from" not in r]
@@ -80,14 +80,16 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
     first = {(r["dataset"], r["k"], r["draw"], r["arm"]): r["accuracy"] for r in
              (json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines())}
     assert all(first[(r["dataset"], r["k"], r["draw"], r["arm"])] == r["accuracy"] for r in copied)
-    assert json.loads((again / "summary.json").read_text())["rows_reused"] == 12
-    # scratch rows of another architecture are not copied: the arm is fitted again
+    assert json.loads((again / "summary.json").read_text())["rows_reused"] == 16  # tnc too: same timenet
+    # scratch rows of another architecture, and TN-C rows of another TimeNet, are not copied: they are fitted again
     other = tmp_path / "other"
     other.mkdir()
     (other / "rows.jsonl").write_text("".join(
-        json.dumps({**r, "convtimenet_builder": {"filters": 999}}) + "\n" for r in copied if r["arm"] == "scratch"))
+        json.dumps({**r, "convtimenet_builder": {"filters": 999}}) + "\n" for r in copied if r["arm"] == "scratch")
+        + "".join(json.dumps({**r, "models": {**r["models"], "timenet": "timenet/999"}}) + "\n"
+                  for r in copied if r["arm"] == "tnc"))
     third = tmp_path / "third"
-    few_labels.main([*k1[:-2], "--arms", "scratch", "--datasets", "ItalyPowerDemand", "--out", str(third),
+    few_labels.main([*k1[:-2], "--arms", "scratch,tnc", "--datasets", "ItalyPowerDemand", "--out", str(third),
                      "--reuse-rows", str(other)])
     rows3 = [json.loads(x) for x in (third / "rows.jsonl").read_text().splitlines()]
-    assert len(rows3) == 2 and not any("reused_from" in r for r in rows3)
+    assert len(rows3) == 4 and not any("reused_from" in r for r in rows3)
