@@ -23,6 +23,11 @@ its indices' hash. Every arm is fitted on those series only and scored on the wh
 * ``dtw``: aeon's 1-nearest-neighbour classifier under DTW with a full warping window (the usual 1-NN DTW; a
   window cannot be learned from one series per class).
 
+An arm ``NAME@PARAM=VALUE[@PARAM=VALUE...]`` is one of the ``ConvTimeNetClassifier`` arms (``ctn_adapted``,
+``ctn_finetuned``, ``ctn_finetuned_frozenbn``, ``scratch``) with some of the estimator's settings changed, e.g.
+``ctn_finetuned@max_steps=100`` or ``ctn_finetuned@epochs=20@max_steps=100``: how a recipe is compared
+(with ``--score-on rest``, on training splits only) before it becomes a default.
+
 ``--score-on rest`` scores on the training split's series that were not drawn (a stratified sample of at most
 ``--score-cap``) instead of the test split: how ``ConvTimeNetClassifier``'s default was chosen, without a test
 split (``benchmarks/results/few_labels_selection.md``).
@@ -59,6 +64,39 @@ ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_finetuned_froz
 DEFAULT_ARMS = ("tnc", "ctn_frozen", "ctn_finetuned", "ctn_default", "scratch", "minirocket", "dtw")
 TSZOO_ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "ctn_default")
 WEIGHT_FREE_ARMS = ("minirocket", "dtw")  # scratch too, when the architectures match (reuse_rows)
+ESTIMATOR_ARMS = {"ctn_adapted": dict(finetune="head"), "ctn_finetuned": dict(finetune="full"),
+                  "ctn_finetuned_frozenbn": dict(finetune="full", batchnorm="frozen"),
+                  "scratch": dict(pretrained=False, finetune="full")}
+
+
+def parse_arm(arm: str) -> tuple[str, dict]:
+    """``"ctn_finetuned@max_steps=100@epochs=20"`` -> ``("ctn_finetuned", {"max_steps": 100, "epochs": 20})``;
+    a clear error for an unknown arm, a variant of an arm that is not a ``ConvTimeNetClassifier``, or a setting
+    the estimator does not have."""
+    from tszoo.estimators import ConvTimeNetClassifier
+
+    base, *pairs = arm.split("@")
+    if base not in ARMS:
+        raise ValueError(f"unknown arm {base!r} in {arm!r}; expected one of {list(ARMS)}")
+    if pairs and base not in ESTIMATOR_ARMS:
+        raise ValueError(f"arm {arm!r}: only {sorted(ESTIMATOR_ARMS)} take settings (NAME@PARAM=VALUE)")
+    known = ConvTimeNetClassifier().get_params()
+    settings = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or key not in known or key in ("model", "random_state"):
+            raise ValueError(f"arm {arm!r}: {pair!r} is not PARAM=VALUE with PARAM a ConvTimeNetClassifier "
+                             f"setting other than model and random_state (one of {sorted(known)})")
+        for cast in (int, float):
+            try:
+                value = cast(text)
+                break
+            except ValueError:
+                continue
+        else:
+            value = {"None": None, "True": True, "False": False}.get(text, text)
+        settings[key] = value
+    return base, settings
 
 
 def draw(y: np.ndarray, k: int, name: str, index: int) -> np.ndarray:
@@ -127,6 +165,7 @@ def run_arm(arm, data: Dataset, k, index, args) -> dict:
     from tszoo.estimators import ConvTimeNetClassifier, TimeNetClassifier
     from tszoo.finetuning import probe_head
 
+    base, settings = parse_arm(arm)
     taken = draw(data.y, k, data.name, index)
     X, y = data.X[taken], data.y[taken]
     Xe, ye = data.evaluation(taken)
@@ -134,31 +173,29 @@ def run_arm(arm, data: Dataset, k, index, args) -> dict:
     note = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if arm == "tnc":
+        if base == "tnc":
             E = data.embeddings("timenet", args.timenet, data.X, "train")[taken]
             Ee = data.embeddings("timenet", args.timenet, Xe, "eval" if args.score_on == "test" else tuple(taken))
             clf = TimeNetClassifier(model=args.timenet, probability=False, random_state=index).fit_embeddings(E, y)
             predicted = clf.predict_embeddings(Ee)
             note = f"layers {clf.layers_ or 'all'}, C {clf.best_params_['C']:g}, gamma {clf.best_params_['gamma']:.2g}"
-        elif arm == "ctn_frozen":
+        elif base == "ctn_frozen":
             E = data.embeddings("convtimenet", args.convtimenet, data.X, "train")[taken]
             Ee = data.embeddings("convtimenet", args.convtimenet, Xe,
                                  "eval" if args.score_on == "test" else tuple(taken))
             classes, codes = np.unique(y, return_inverse=True)
             kernel, bias = probe_head(E, codes, len(classes), index)
             predicted = classes[np.argmax(Ee @ kernel + bias, axis=1)]
-        elif arm in ("ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "scratch"):
-            kw = {"ctn_adapted": dict(finetune="head"), "ctn_finetuned": dict(finetune="full"),
-                  "ctn_finetuned_frozenbn": dict(finetune="full", batchnorm="frozen"),
-                  "scratch": dict(pretrained=False, finetune="full")}[arm]
+        elif base in ESTIMATOR_ARMS:
+            kw = {**ESTIMATOR_ARMS[base], **settings}
             clf = ConvTimeNetClassifier(model=args.convtimenet, random_state=index, **kw).fit(X, y)
             predicted = clf.predict(Xe)
-        elif arm == "minirocket":
+        elif base == "minirocket":
             from aeon.classification.convolution_based import MiniRocketClassifier
 
             clf = MiniRocketClassifier(random_state=index).fit(X[:, None, :].astype(np.float64), y)
             predicted = clf.predict(Xe[:, None, :].astype(np.float64))
-        elif arm == "dtw":
+        elif base == "dtw":
             from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
 
             clf = KNeighborsTimeSeriesClassifier(n_neighbors=1, distance="dtw", n_jobs=1 if args.shard else -1)
@@ -199,7 +236,7 @@ def summarise(rows, names, arms, ks, draws, reference, score_on="test"):
                   "sums every fit's own time over all workers)."
                   + (f" {summary['rows_reused']} rows of weight-independent arms were copied from an earlier run "
                      "(`--reuse-rows`); their time is not in this figure." if summary["rows_reused"] else "")]
-    ours = [a for a in arms if a in TSZOO_ARMS]
+    ours = [a for a in arms if a.split("@")[0] in TSZOO_ARMS]
     if ours and "minirocket" in arms and 5 in ks:
         best = {n: max(acc[(n, 5, a)] for a in ours) for n in done}
         best_arm_mean = max(ours, key=lambda a: mean[(5, a)])
@@ -384,9 +421,11 @@ def main(argv=None):
     archive = archive_root(args.archive)
     names = args.datasets.split(",") if args.datasets else load_splits(archive)["targets"]
     arms, ks = args.arms.split(","), [int(k) for k in args.ks.split(",")]
-    unknown = set(arms) - set(ARMS)
-    if unknown:
-        raise SystemExit(f"unknown arm(s) {sorted(unknown)}; expected some of {list(ARMS)}")
+    for arm in arms:
+        try:
+            parse_arm(arm)
+        except ValueError as error:
+            raise SystemExit(str(error)) from None
     reference = reference_table() if REFERENCE.exists() else {}  # only orders datasets and names classes
     versions = {m: f"{info(getattr(args, m))['name']}/{info(getattr(args, m))['version']}"
                 for m in ("timenet", "convtimenet")}

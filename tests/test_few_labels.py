@@ -93,3 +93,35 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
                      "--reuse-rows", str(other)])
     rows3 = [json.loads(x) for x in (third / "rows.jsonl").read_text().splitlines()]
     assert len(rows3) == 4 and not any("reused_from" in r for r in rows3)
+
+
+def test_an_arm_with_changed_settings_is_that_estimator_and_bad_settings_are_refused(tmp_path, tiny_models):
+    import pytest
+
+    from benchmarks import few_labels
+    from tszoo.estimators import ConvTimeNetClassifier
+
+    assert few_labels.parse_arm("ctn_finetuned@max_steps=3@learning_rate=0.002@batchnorm=frozen") == (
+        "ctn_finetuned", {"max_steps": 3, "learning_rate": 0.002, "batchnorm": "frozen"})
+    for bad, said in (("ctn_finetuned@nosuch=1", "not PARAM=VALUE"), ("ctn_finetuned@max_steps", "not PARAM=VALUE"),
+                      ("minirocket@max_steps=3", "only"), ("ctn_tuned", "unknown arm")):
+        with pytest.raises(ValueError, match=said):
+            few_labels.parse_arm(bad)
+    archive, out = _archive(tmp_path, ("ItalyPowerDemand",)), tmp_path / "out"
+    argv = ["--archive", str(archive), "--timenet", str(tiny_models["timenet"]), "--convtimenet",
+            str(tiny_models["convtimenet"]), "--ks", "2", "--draws", "1", "--out", str(out)]
+    with pytest.raises(SystemExit, match="not PARAM=VALUE"):
+        few_labels.main([*argv, "--arms", "ctn_finetuned,ctn_finetuned@epoch=3"])
+    assert not out.exists()  # refused before anything ran
+    few_labels.main([*argv, "--arms", "ctn_finetuned,ctn_finetuned@max_steps=3"])
+    rows = {r["arm"]: r for r in (json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines())}
+    assert set(rows) == {"ctn_finetuned", "ctn_finetuned@max_steps=3"}
+    X, y = load_ucr("ItalyPowerDemand", "train", root=archive)
+    Xt, yt = load_ucr("ItalyPowerDemand", "test", root=archive)
+    taken = few_labels.draw(y, 2, "ItalyPowerDemand", 0)
+    short = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), finetune="full", max_steps=3,
+                                  random_state=0).fit(X[taken], y[taken])
+    assert short.score(Xt, yt) == rows["ctn_finetuned@max_steps=3"]["accuracy"]
+    assert 1 <= len(short.history_["loss"]) <= 3  # at most 3 steps, so at most 3 epochs (40 by default)
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["mean_accuracy"]) == set(rows)
