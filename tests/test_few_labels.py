@@ -62,6 +62,13 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
     head = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), finetune="head", batchnorm="frozen",
                                  random_state=1).fit(X[taken], y[taken])
     assert abs(head.score(Xt, yt) - by[(2, 1, "ctn_frozen")]["accuracy"]) < 1e-9
+    # dtw, from distances computed once per dataset, is aeon's 1-NN DTW fitted on each draw
+    from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
+
+    for k, d in ((1, 0), (2, 1)):
+        t = few_labels.draw(y, k, "ArrowHead", d)
+        knn = KNeighborsTimeSeriesClassifier(n_neighbors=1, distance="dtw").fit(X[t][:, None, :], y[t])
+        assert abs(np.mean(knn.predict(Xt[:, None, :]) == yt) - by[(k, d, "dtw")]["accuracy"]) < 1e-9
     summary = json.loads((out / "summary.json").read_text())
     assert summary["datasets_done"] == 2 and set(summary["mean_accuracy"]) == set(few_labels.ARMS)
     assert summary["invocations"] == 2 and 0 < summary["wall_clock_seconds"] <= elapsed
