@@ -127,6 +127,23 @@ def scored_split(name, archive, score_on, cap, y_train, taken):
     return X[np.sort(rest)], y_train[np.sort(rest)]
 
 
+def scorable(names, archive, ks, draws, say=True) -> list:
+    """With ``--score-on rest``: the datasets where every draw leaves some training series undrawn to score on
+    (where a class has at most k series, a draw takes all of it). The others are skipped, saying so once."""
+    from tszoo.datasets import load_ucr
+
+    kept = []
+    for name in names:
+        y = load_ucr(name, "train", root=archive)[1]
+        full = [k for k in ks if any(len(draw(y, k, name, i)) == len(y) for i in range(draws))]
+        if full and say:
+            print(f"{name}: skipped with --score-on rest: at k = {full[0]} a draw takes all {len(y)} training "
+                  "series and leaves none to score on", flush=True)
+        elif not full:
+            kept.append(name)
+    return kept
+
+
 class Dataset:
     """One dataset's training split, and embeddings made once and shared by every draw (test-split mode)."""
 
@@ -451,6 +468,8 @@ def main(argv=None):
             parse_arm(arm)
         except ValueError as error:
             raise SystemExit(str(error)) from None
+    if args.score_on == "rest":
+        names = scorable(names, archive, ks, args.draws, say=not args.shard)
     reference = reference_table() if REFERENCE.exists() else {}  # only orders datasets and names classes
     versions = {m: f"{info(getattr(args, m))['name']}/{info(getattr(args, m))['version']}"
                 for m in ("timenet", "convtimenet")}

@@ -117,6 +117,9 @@ def test_an_arm_with_changed_settings_is_that_estimator_and_bad_settings_are_ref
     archive, out = _archive(tmp_path, ("ItalyPowerDemand",)), tmp_path / "out"
     argv = ["--archive", str(archive), "--timenet", str(tiny_models["timenet"]), "--convtimenet",
             str(tiny_models["convtimenet"]), "--ks", "2", "--draws", "1", "--out", str(out)]
+    # scoring on undrawn training series needs some left: ItalyPowerDemand has 67 (34 and 33 per class)
+    assert few_labels.scorable(["ItalyPowerDemand"], archive, [1, 10], 2) == ["ItalyPowerDemand"]
+    assert few_labels.scorable(["ItalyPowerDemand"], archive, [1, 40], 2) == []
     with pytest.raises(SystemExit, match="not PARAM=VALUE"):
         few_labels.main([*argv, "--arms", "ctn_finetuned,ctn_finetuned@epoch=3"])
     assert not out.exists()  # refused before anything ran
