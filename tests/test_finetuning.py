@@ -188,3 +188,38 @@ def test_the_resettable_schedule_gives_the_cosine_schedules_rates(learning_rate,
     assert got[warmup] == pytest.approx(learning_rate, rel=1e-6) and got[-1] == pytest.approx(0.0, abs=1e-12)
     if warmup:
         assert got[0] == 0.0 and np.all(np.diff(got[:warmup + 1]) > 0)
+
+
+def test_augmentation_changes_only_the_valid_part_and_keeps_padding_at_the_end(rng):
+    x = rng.normal(size=(4, 50, 2)).astype(np.float32)
+    x[1, 30:] = np.nan
+    x[2, 0, 0] = 0.0  # a real zero is data
+    lengths = np.array([50, 30, 50, 50])
+    for kinds, expect in (("crop", np.ceil(0.9 * lengths)), ("jitter+warp", lengths)):
+        out = finetuning.augment_batch(x, kinds, np.random.default_rng(3))
+        valid = ~np.isnan(out).any(axis=2)
+        np.testing.assert_array_equal(valid.sum(axis=1), expect)
+        # valid steps first, NaN only after them: what the body's masking expects
+        assert all(valid[i, :int(n)].all() and not valid[i, int(n):].any() for i, n in enumerate(expect))
+        assert not np.allclose(out[:, :30], x[:, :30])
+    again = finetuning.augment_batch(x, "jitter+warp+crop", np.random.default_rng(3))
+    np.testing.assert_array_equal(again, finetuning.augment_batch(x, "jitter+warp+crop", np.random.default_rng(3)))
+    # a crop is a window of the series itself
+    cropped = finetuning.augment_batch(x[:1], "crop", np.random.default_rng(0))[0, :45]
+    starts = [s for s in range(6) if np.array_equal(x[0, s:s + 45], cropped)]
+    assert len(starts) == 1
+    assert finetuning.parse_augment(None) == () and finetuning.parse_augment("warp+jitter") == ("warp", "jitter")
+    with pytest.raises(ValueError, match="'scale'.*is not an augmentation.*jitter"):
+        finetuning.parse_augment("jitter+scale")
+
+
+def test_an_augmented_fit_is_reproducible_and_differs_from_a_plain_one(tiny_models, gunpoint_small):
+    X, y, Xt, _ = gunpoint_small
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=3, random_state=4)
+    plain = ConvTimeNetClassifier(**kw).fit(X, y).predict_proba(Xt)
+    first = ConvTimeNetClassifier(augment="jitter+warp+crop", **kw).fit(X, y).predict_proba(Xt)
+    again = ConvTimeNetClassifier(augment="jitter+warp+crop", **kw).fit(X, y).predict_proba(Xt)
+    np.testing.assert_allclose(again, first, atol=1e-6)
+    assert np.abs(first - plain).max() > 1e-3
+    with pytest.raises(ValueError, match="is not an augmentation"):
+        ConvTimeNetClassifier(augment="mixup", **kw).fit(X, y)

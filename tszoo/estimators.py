@@ -346,6 +346,9 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             ``benchmarks/results/few_labels_selection.md``): full fine-tuning was ahead at every k, by 3.7 points
             at k = 1 and 5.7 at k = 10 on the mean, so no size switches to the frozen head. ``finetune_`` says
             which ran.
+        augment: ``None`` (default) or random changes to each training batch while fine-tuning, names from
+            ``"jitter"``, ``"warp"`` (magnitude warping) and ``"crop"`` joined by ``"+"``
+            (:func:`tszoo.finetuning.augment_batch`); a pure function of the seed, so fits stay reproducible.
         validation_fraction: see above (``None``: the end of the schedule).
         n_estimators: fine-tune this many networks (seeds ``random_state + i``) and average their probabilities;
             ``model_`` is then one Keras model holding all of them.
@@ -365,8 +368,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, model="convtimenet", version=None, pretrained=True, epochs=40, max_steps=250,
                  batch_size=None, learning_rate=None, warmup=0.1, head_init="auto", batchnorm="adapt",
-                 head_dropout=0.1, finetune="full", validation_fraction=None, n_estimators=1, random_state=None,
-                 checkpoint_dir=None, verbose=0, missing="raise"):
+                 head_dropout=0.1, finetune="full", augment=None, validation_fraction=None, n_estimators=1,
+                 random_state=None, checkpoint_dir=None, verbose=0, missing="raise"):
         self.model = model
         self.version = version
         self.pretrained = pretrained
@@ -379,6 +382,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         self.batchnorm = batchnorm
         self.head_dropout = head_dropout
         self.finetune = finetune
+        self.augment = augment
         self.validation_fraction = validation_fraction
         self.n_estimators = n_estimators
         self.random_state = random_state
@@ -407,6 +411,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         return classifier(body, n_classes, n_channels=n_channels, dropout=self.head_dropout, seed=seed)
 
     def _check_settings(self):
+        from tszoo import finetuning
+
         if self.batchnorm not in ("adapt", "frozen"):
             raise ValueError(f"batchnorm={self.batchnorm!r}; expected 'adapt' or 'frozen'")
         if self.head_init not in ("auto", "probe", "random"):
@@ -418,6 +424,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         if self.finetune == "head" and not self.pretrained:
             raise ValueError("finetune='head' trains a linear head on a frozen PRETRAINED body; pretrained=False "
                              "has nothing to freeze")
+        finetuning.parse_augment(self.augment)
         if int(self.n_estimators) < 1:
             raise ValueError(f"n_estimators={self.n_estimators!r}; expected an integer >= 1")
         if self.checkpoint_dir is not None and int(self.n_estimators) > 1:
@@ -522,14 +529,15 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         else:
             optimizer = trainer.reset(rate, steps, round(self.warmup * steps))
         keep = finetuning.KeepBest("val_loss") if val is not None else None
-        data = finetuning.EpochBatches(Xt[fit_idx], codes[fit_idx], batch, per_epoch, seed)
+        data = finetuning.EpochBatches(Xt[fit_idx], codes[fit_idx], batch, per_epoch, seed, augment=self.augment)
         extra = [keep] if keep is not None else []
         resumable, start, records = None, 0, {}
         if self.checkpoint_dir is not None:
             fingerprint = _fingerprint(Xt, codes, fit_idx, self.get_params(), batch, epochs)
             resumable = finetuning.Resumable(self.checkpoint_dir, fingerprint, model, optimizer, keep)
             start, records = resumable.restore()
-            data = finetuning.EpochBatches(Xt[fit_idx], codes[fit_idx], batch, per_epoch, seed, epoch=start)
+            data = finetuning.EpochBatches(Xt[fit_idx], codes[fit_idx], batch, per_epoch, seed, epoch=start,
+                                           augment=self.augment)
             extra.append(resumable)
         history = model.fit(data, epochs=epochs, initial_epoch=start, validation_data=val,
                             callbacks=[*extra, *(callbacks or [])], verbose=self.verbose, shuffle=False)

@@ -73,13 +73,62 @@ def budget(n: int, batch_size: int, epochs: int, max_steps: int | None) -> tuple
     return int(epochs), int(per_epoch)
 
 
-class EpochBatches(keras.utils.PyDataset):
-    """``steps`` batches an epoch, in an order that is a pure function of ``(seed, epoch)``."""
+AUGMENTATIONS = ("jitter", "warp", "crop")
 
-    def __init__(self, x, y, batch_size: int, steps: int, seed: int, epoch: int = 0):
+
+def parse_augment(augment) -> tuple[str, ...]:
+    """``None`` -> ``()``; ``"jitter+crop"`` or ``["jitter", "crop"]`` -> ``("jitter", "crop")``; a clear error for
+    a name that is not one of :data:`AUGMENTATIONS`."""
+    if augment is None or augment == "" or augment == ():
+        return ()
+    names = augment.split("+") if isinstance(augment, str) else list(augment)
+    unknown = [n for n in names if n not in AUGMENTATIONS]
+    if unknown or not names:
+        raise ValueError(f"augment={augment!r}: {unknown or 'nothing'} is not an augmentation; expected None or "
+                         f"names from {list(AUGMENTATIONS)} joined by '+', e.g. 'jitter+warp+crop'")
+    return tuple(dict.fromkeys(names))
+
+
+def augment_batch(x: np.ndarray, kinds, rng: np.random.Generator, jitter: float = 0.05, warp: float = 0.1,
+                  crop: float = 0.9) -> np.ndarray:
+    """Random label-preserving changes to a batch ``(n, time, channels)`` of NaN-padded series; the valid part of
+    each series is changed, the padding stays NaN at the end (the body masks it), so a real 0.0 stays data.
+
+    * ``"crop"``: a random window of ``ceil(crop x length)`` valid steps, moved to the start (the rest NaN);
+    * ``"warp"``: magnitude warping, each channel multiplied by a smooth curve through 4 knots ~ N(1, ``warp``);
+    * ``"jitter"``: Gaussian noise of ``jitter`` x the series' standard deviation, per channel.
+
+    Scaling and offsets are not among them: the body z-normalises every series (``SeriesStandardization``).
+    """
+    kinds = parse_augment(kinds)
+    out = np.full_like(x, np.nan)
+    lengths = (~np.isnan(x).any(axis=2)).sum(axis=1)
+    for i, length in enumerate(lengths):
+        s = x[i, :length].astype(np.float64)
+        if "crop" in kinds and length > 2:
+            keep = max(2, int(np.ceil(crop * length)))
+            start = int(rng.integers(0, length - keep + 1))
+            s = s[start:start + keep]
+        if "warp" in kinds and len(s) > 1:
+            knots = rng.normal(1.0, warp, size=(4, s.shape[1]))
+            where = np.linspace(0.0, 1.0, len(s))
+            s = s * np.stack([np.interp(where, np.linspace(0.0, 1.0, 4), knots[:, c]) for c in range(s.shape[1])],
+                             axis=1)
+        if "jitter" in kinds:
+            s = s + rng.normal(0.0, 1.0, size=s.shape) * (jitter * s.std(axis=0, keepdims=True))
+        out[i, :len(s)] = s
+    return out
+
+
+class EpochBatches(keras.utils.PyDataset):
+    """``steps`` batches an epoch, in an order that is a pure function of ``(seed, epoch)``; with ``augment``
+    (:func:`augment_batch`) each batch's changes are a pure function of ``(seed, epoch, batch)`` too."""
+
+    def __init__(self, x, y, batch_size: int, steps: int, seed: int, epoch: int = 0, augment=None):
         super().__init__()
         self.x, self.y, self.batch_size, self.steps, self.seed = x, y, batch_size, steps, seed
         self.epoch = epoch
+        self.augment = parse_augment(augment)
         self.order = self._order()
 
     def _order(self):
@@ -90,6 +139,9 @@ class EpochBatches(keras.utils.PyDataset):
 
     def __getitem__(self, i):
         idx = self.order[i * self.batch_size: (i + 1) * self.batch_size]
+        if self.augment:
+            rng = np.random.default_rng([self.seed, self.epoch, i, 7])
+            return augment_batch(self.x[idx], self.augment, rng).astype(self.x.dtype), self.y[idx]
         return self.x[idx], self.y[idx]
 
     def on_epoch_end(self):
