@@ -158,7 +158,8 @@ def main(argv=None):
     parser.add_argument("--arms", default="finetuned,scratch,minirocket")
     parser.add_argument("--seeds", default="0", help="seeds of the network arms")
     parser.add_argument("--peer-seeds", default="0", help="seeds of the peers (MultiRocket-Hydra is slow on CPU)")
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=100, help="ConvTimeNetClassifier's default (40 before "
+                        "2026-11-24: the same 250 steps except on training sets of 24 series or fewer)")
     parser.add_argument("--max-steps", type=int, default=250)
     parser.add_argument("--n-estimators", type=int, default=1)
     parser.add_argument("--single-kernel", type=int, default=32)

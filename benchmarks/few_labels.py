@@ -41,8 +41,13 @@ faster than one process with two threads, because much of a small fine-tuning is
 
 ``--reuse-rows FOLDER`` (a rerun for another published version) copies from FOLDER the rows that do not depend
 on the ConvTimeNet weights being compared: ``minirocket`` and ``dtw`` always, ``scratch`` when both ConvTimeNet
-versions have the same architecture (the same builder arguments: from random weights with the same seed, they
-are the same fit), and ``tnc`` when both runs used the same TimeNet version.
+versions have the same architecture (the same builder arguments) and both runs the same
+``ConvTimeNetClassifier`` defaults (from random weights with the same seed and recipe, they are the same fit),
+and ``tnc`` when both runs used the same TimeNet version.
+
+Every row of a ``ConvTimeNetClassifier`` arm records the estimator's defaults it ran with (``recipe``; rows made
+before 2026-11-24 did not, and ran with ``LEGACY_RECIPE``): a folder holding rows made with other defaults is
+refused (``--report-only`` still remakes its report), so an arm's name means one thing in a folder.
 A copied row says where it came from and is not counted in this run's wall-clock time.
 
 Resumable (``<out>/rows.jsonl``, one row per dataset, k, draw and arm). Writes ``few_labels.md``, ``.csv`` and
@@ -67,10 +72,29 @@ ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_finetuned_froz
         "minirocket", "dtw")
 DEFAULT_ARMS = ("tnc", "ctn_frozen", "ctn_finetuned", "ctn_default", "scratch", "minirocket", "dtw")
 TSZOO_ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "ctn_default")
-WEIGHT_FREE_ARMS = ("minirocket", "dtw")  # scratch too, when the architectures match (reuse_rows)
+WEIGHT_FREE_ARMS = ("minirocket", "dtw")  # scratch too, when the architectures and recipes match (reuse_rows)
+RECIPE_ARMS = ("ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "ctn_default", "scratch")
+RECIPE_KEYS = ("finetune", "epochs", "max_steps", "batch_size", "learning_rate", "warmup", "head_init", "batchnorm",
+               "head_dropout", "augment", "validation_fraction", "n_estimators")
+# ConvTimeNetClassifier's defaults when rows did not yet record them (every run before 2026-11-24, v1 and v2)
+LEGACY_RECIPE = dict(finetune="full", epochs=40, max_steps=250, batch_size=None, learning_rate=None, warmup=0.1,
+                     head_init="auto", batchnorm="adapt", head_dropout=0.1, augment=None, validation_fraction=None,
+                     n_estimators=1)
 ESTIMATOR_ARMS = {"ctn_adapted": dict(finetune="head"), "ctn_finetuned": dict(finetune="full"),
                   "ctn_finetuned_frozenbn": dict(finetune="full", batchnorm="frozen"),
                   "scratch": dict(pretrained=False, finetune="full")}
+
+
+def default_recipe() -> dict:
+    """``ConvTimeNetClassifier``'s default settings that shape a fit: what an arm without ``@`` settings runs."""
+    from tszoo.estimators import ConvTimeNetClassifier
+
+    params = ConvTimeNetClassifier().get_params()
+    return {k: params[k] for k in RECIPE_KEYS}
+
+
+def recipe_of(row) -> dict:
+    return row.get("recipe") or LEGACY_RECIPE
 
 
 def parse_arm(arm: str) -> tuple[str, dict]:
@@ -326,12 +350,12 @@ def reuse_rows(rows: Rows, folder: Path, args, names, ks, arms, made) -> int:
     other = Rows(folder, key=("dataset", "k", "draw", "arm"))
     reusable = set(WEIGHT_FREE_ARMS)
     if "scratch" in arms:
-        theirs = [r.get("convtimenet_builder") for r in other.rows if r["arm"] == "scratch"]
-        if theirs and all(b == made["convtimenet_builder"] for b in theirs):
+        theirs = [(r.get("convtimenet_builder"), recipe_of(r)) for r in other.rows if r["arm"] == "scratch"]
+        if theirs and all(b == made["convtimenet_builder"] and c == made["recipe"] for b, c in theirs):
             reusable.add("scratch")
         elif theirs:
-            print(f"--reuse-rows: {folder}'s scratch rows were made with another architecture (or do not say "
-                  "which); not reused")
+            print(f"--reuse-rows: {folder}'s scratch rows were made with another architecture or other default "
+                  "fine-tuning settings (or do not say which); not reused")
     copied = 0
     for r in other.rows:
         same_timenet = r["arm"] == "tnc" and r.get("models", {}).get("timenet") == made["models"]["timenet"]
@@ -477,6 +501,17 @@ def main(argv=None):
     rows = Rows(args.out, key=("dataset", "k", "draw", "arm"))
     made = {"score_on": args.score_on, "models": versions}
     rows.check("arm", {a: made for a in arms})
+    recipe = default_recipe()
+    stale = [r for r in rows.rows if r["arm"].split("@")[0] in RECIPE_ARMS and recipe_of(r) != recipe]
+    if stale and not args.report_only:
+        theirs = recipe_of(stale[0])
+        changed = {k: f"{theirs[k]!r} -> {recipe[k]!r}" for k in recipe if theirs[k] != recipe[k]}
+        raise SystemExit(f"{args.out} holds {len(stale)} rows of ConvTimeNetClassifier arms made with other default "
+                         f"settings than today's ({changed}); use another --out, or remove those rows to redo them")
+    if stale:
+        print(f"--report-only: {len(stale)} ConvTimeNetClassifier rows were made with the defaults "
+              f"{recipe_of(stale[0])}")
+    made["recipe"] = recipe
     # which invocation made a row (workers inherit their launcher's): the run's wall-clock time is the sum over
     # invocations of first start to last finish, so a run resumed over several sessions still says its time
     made["launch"] = os.environ.get("TSZOO_FEW_LABELS_LAUNCH") or f"{time.time():.3f}"
@@ -502,6 +537,7 @@ def main(argv=None):
     arms_report = [a for a in arms]
     markdown, table, summary = summarise(rows.rows, names, arms_report, ks, args.draws, reference, args.score_on)
     summary["models"], summary["this_run_seconds"] = versions, round(time.time() - began)
+    summary["convtimenet_classifier_defaults"] = recipe
     write_report(Path(args.out), stem, markdown, table, summary)
     if table:
         plot(summary, Path(args.out), stem)

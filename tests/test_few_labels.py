@@ -100,6 +100,16 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
                      "--reuse-rows", str(other)])
     rows3 = [json.loads(x) for x in (third / "rows.jsonl").read_text().splitlines()]
     assert len(rows3) == 4 and not any("reused_from" in r for r in rows3)
+    # nor scratch rows made with other ConvTimeNetClassifier defaults (an older recipe: another fit)
+    older = tmp_path / "older"
+    older.mkdir()
+    (older / "rows.jsonl").write_text("".join(json.dumps({**r, "recipe": {**r["recipe"], "epochs": 7}}) + "\n"
+                                              for r in copied if r["arm"] == "scratch"))
+    fourth = tmp_path / "fourth"
+    few_labels.main([*k1[:-2], "--arms", "scratch", "--datasets", "ItalyPowerDemand", "--draws", "1",
+                     "--out", str(fourth), "--reuse-rows", str(older)])
+    rows4 = [json.loads(x) for x in (fourth / "rows.jsonl").read_text().splitlines()]
+    assert len(rows4) == 1 and "reused_from" not in rows4[0] and rows4[0]["recipe"] == few_labels.default_recipe()
 
 
 def test_an_arm_with_changed_settings_is_that_estimator_and_bad_settings_are_refused(tmp_path, tiny_models):
@@ -132,6 +142,19 @@ def test_an_arm_with_changed_settings_is_that_estimator_and_bad_settings_are_ref
     short = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), finetune="full", max_steps=3,
                                   random_state=0).fit(X[taken], y[taken])
     assert short.score(Xt, yt) == rows["ctn_finetuned@max_steps=3"]["accuracy"]
-    assert 1 <= len(short.history_["loss"]) <= 3  # at most 3 steps, so at most 3 epochs (40 by default)
+    assert 1 <= len(short.history_["loss"]) <= 3  # at most 3 steps, so at most 3 epochs
+    # every ConvTimeNetClassifier row says which defaults it ran with; a folder holding rows made with other
+    # defaults is refused before anything runs (the arm's name would mean two fits), its report still remade
+    assert rows["ctn_finetuned"]["recipe"] == few_labels.default_recipe()
+    assert rows["ctn_finetuned"]["recipe"]["epochs"] == ConvTimeNetClassifier().epochs
+    lines = (out / "rows.jsonl").read_text().splitlines()
+    changed = [json.dumps({**json.loads(x), "recipe": {**json.loads(x)["recipe"], "epochs": 7}}) for x in lines]
+    (out / "rows.jsonl").write_text("\n".join(changed) + "\n")
+    with pytest.raises(SystemExit, match=r"2 rows of ConvTimeNetClassifier arms made with other default") as said:
+        few_labels.main([*argv, "--arms", "ctn_finetuned,ctn_finetuned@max_steps=3"])
+    assert f"'epochs': '7 -> {ConvTimeNetClassifier().epochs}'" in str(said.value)
+    assert (out / "rows.jsonl").read_text().splitlines() == changed  # nothing lost or added
+    few_labels.main([*argv, "--arms", "ctn_finetuned,ctn_finetuned@max_steps=3", "--report-only"])
+    assert json.loads((out / "summary.json").read_text())["datasets_done"] == 1
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["mean_accuracy"]) == set(rows)

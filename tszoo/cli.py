@@ -118,14 +118,14 @@ def cmd_finetune(args):
         raise ValueError(f"{args.name} is a TimeNet embedding model, which is not fine-tuned: its classifier is an "
                          f"SVM on frozen embeddings; run 'tszoo evaluate {args.name} ...' for TN-C")
     X, y, Xt, yt, data_name = _load_train_test(args)
-    clf = ConvTimeNetClassifier(model=args.name, epochs=args.epochs, random_state=args.seed,
-                                checkpoint_dir=args.checkpoint_dir)
+    clf = ConvTimeNetClassifier(model=args.name, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
+                                **({} if args.epochs is None else {"epochs": args.epochs}))
     began = time.time()
     import keras  # noqa: F401  (after argument checks: importing TensorFlow takes seconds)
 
     from tszoo.finetuning import budget, default_batch_size
 
-    epochs, _ = budget(len(X), default_batch_size(len(X)), args.epochs, clf.max_steps)
+    epochs, _ = budget(len(X), default_batch_size(len(X)), clf.epochs, clf.max_steps)
     clf.fit(X, y, callbacks=[_epoch_bar(args, epochs)])
     seconds = time.time() - began
     accuracy = float(np.mean(clf.predict(Xt) == yt))
@@ -137,7 +137,7 @@ def cmd_finetune(args):
         classes=clf.classes_.tolist(),
         description=f"{card['name']} v{card['version']} fine-tuned on {data_name} ({len(X)} training series).",
         builder={"function": "tszoo.estimators.ConvTimeNetClassifier", "arguments": {
-            "model": card["name"], "version": card["version"], "epochs": args.epochs, "random_state": args.seed}},
+            "model": card["name"], "version": card["version"], "epochs": clf.epochs, "random_state": args.seed}},
         training={"datasets": [data_name], "n_train": len(X), "epochs": clf.epochs_run_,
                   "wall_time_s": round(seconds, 1), "base_model": f"{card['name']}/{card['version']}",
                   "hardware": hardware()},
@@ -183,9 +183,10 @@ def cmd_evaluate(args):
     else:
         from tszoo.estimators import ConvTimeNetClassifier
 
-        accuracy = ConvTimeNetClassifier(model=args.name, epochs=args.epochs, random_state=args.seed).fit(
-            X, y).score(Xt, yt)
-        method = f"fine-tuned for {args.epochs} epochs"
+        clf = ConvTimeNetClassifier(model=args.name, random_state=args.seed,
+                                    **({} if args.epochs is None else {"epochs": args.epochs}))
+        accuracy = clf.fit(X, y).score(Xt, yt)
+        method = f"fine-tuned ({clf.epochs_run_} epochs; at most {clf.epochs} epochs and {clf.max_steps} steps)"
     note = _overlap_note(card, data_name)
     if note:
         print(note)
@@ -282,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("finetune", help="fine-tune a model on a dataset, print test accuracy, save it")
     p.add_argument("name")
     data_args(p)
-    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--epochs", type=int, default=None,
+                   help="passes over the training data, capped at 250 steps (default: ConvTimeNetClassifier's)")
     p.add_argument("--out", default="finetuned", help="models folder for the result (default ./finetuned)")
     p.add_argument("--export", choices=["savedmodel", "tflite", "onnx"], default=None)
     p.add_argument("--plots", default=None, help="folder for training-curve and confusion-matrix PNGs")
@@ -293,7 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="test accuracy of a model on a dataset")
     p.add_argument("name")
     data_args(p)
-    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--epochs", type=int, default=None,
+                   help="passes over the training data, capped at 250 steps (default: ConvTimeNetClassifier's)")
     p.set_defaults(func=cmd_evaluate)
     p = sub.add_parser("embed", help="write embeddings of a collection of series to .npy")
     p.add_argument("name")
