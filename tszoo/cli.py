@@ -104,6 +104,11 @@ def _overlap_note(card, data_name):
     return None
 
 
+def _epochs(args) -> dict:
+    """``--epochs`` when given, else ConvTimeNetClassifier's own default."""
+    return {} if args.epochs is None else {"epochs": args.epochs}
+
+
 def cmd_finetune(args):
     import numpy as np
 
@@ -119,7 +124,7 @@ def cmd_finetune(args):
                          f"SVM on frozen embeddings; run 'tszoo evaluate {args.name} ...' for TN-C")
     X, y, Xt, yt, data_name = _load_train_test(args)
     clf = ConvTimeNetClassifier(model=args.name, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
-                                **({} if args.epochs is None else {"epochs": args.epochs}))
+                                **_epochs(args))
     began = time.time()
     import keras  # noqa: F401  (after argument checks: importing TensorFlow takes seconds)
 
@@ -184,7 +189,7 @@ def cmd_evaluate(args):
         from tszoo.estimators import ConvTimeNetClassifier
 
         clf = ConvTimeNetClassifier(model=args.name, random_state=args.seed,
-                                    **({} if args.epochs is None else {"epochs": args.epochs}))
+                                    **_epochs(args))
         accuracy = clf.fit(X, y).score(Xt, yt)
         method = f"fine-tuned ({clf.epochs_run_} epochs; at most {clf.epochs} epochs and {clf.max_steps} steps)"
     note = _overlap_note(card, data_name)
