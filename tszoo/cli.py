@@ -188,8 +188,7 @@ def cmd_evaluate(args):
     else:
         from tszoo.estimators import ConvTimeNetClassifier
 
-        clf = ConvTimeNetClassifier(model=args.name, random_state=args.seed,
-                                    **_epochs(args))
+        clf = ConvTimeNetClassifier(model=args.name, random_state=args.seed, **_epochs(args))
         accuracy = clf.fit(X, y).score(Xt, yt)
         method = f"fine-tuned ({clf.epochs_run_} epochs; at most {clf.epochs} epochs and {clf.max_steps} steps)"
     note = _overlap_note(card, data_name)
