@@ -283,8 +283,9 @@ def summarise(rows, names, arms, ks, draws, reference, score_on="test"):
     acc = {(n, k, a): float(np.mean([by[(n, k, d, a)]["accuracy"] for d in range(draws)]))
            for n in done for k in ks for a in arms}
     mean = {(k, a): float(np.mean([acc[(n, k, a)] for n in done])) for k in ks for a in arms}
-    seconds = {a: float(sum(r["seconds"] for r in rows if r["arm"] == a and r["dataset"] in done
-                            and not r.get("same_as"))) for a in arms}
+    # a folder may hold rows of other k, draws or arms (earlier runs'): times count only this table's rows
+    rows = [r for r in rows if r["arm"] in arms and r["dataset"] in done and r["k"] in ks and r["draw"] < draws]
+    seconds = {a: float(sum(r["seconds"] for r in rows if r["arm"] == a and not r.get("same_as"))) for a in arms}
     lines = [f"Mean accuracy over {len(done)} of {len(names)} datasets, each the mean of {draws} draws of k "
              "labelled series per class (scored on " + ("the whole test split" if score_on == "test" else
                                                          "undrawn series of the training split; no test split read")

@@ -158,3 +158,19 @@ def test_an_arm_with_changed_settings_is_that_estimator_and_bad_settings_are_ref
     assert json.loads((out / "summary.json").read_text())["datasets_done"] == 1
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["mean_accuracy"]) == set(rows)
+
+
+def test_the_seconds_column_counts_only_the_reported_k_and_draws():
+    """A folder can hold rows of other k or draws (an earlier run's): the table's times are those of its own rows."""
+    from benchmarks.few_labels import summarise
+
+    rows = [{"dataset": n, "k": k, "draw": d, "arm": a, "accuracy": 0.5, "seconds": seconds}
+            for n in ("A", "B") for a in ("ctn_finetuned", "minirocket")
+            for k, d, seconds in ((1, 0, 1.0), (5, 0, 2.0), (2, 0, 100.0), (1, 1, 1000.0))]
+    for r in rows:  # two invocations: the reported rows in the first (10 s), the others in the second (500 s)
+        reported = r["k"] in (1, 5) and r["draw"] == 0
+        r.update(launch="one" if reported else "two", started_at=0.0 if reported else 1000.0,
+                 finished_at=10.0 if reported else 1500.0)
+    _, _, summary = summarise(rows, ["A", "B"], ["ctn_finetuned", "minirocket"], [1, 5], 1, {}, score_on="rest")
+    assert summary["seconds"] == {"ctn_finetuned": 6.0, "minirocket": 6.0}
+    assert (summary["wall_clock_seconds"], summary["invocations"]) == (10.0, 1)
