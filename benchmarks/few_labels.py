@@ -20,6 +20,10 @@ its indices' hash. Every arm is fitted on those series only and scored on the wh
   ``ctn_finetuned``: the row is copied from that arm's, seed for seed, and says so);
 * ``scratch``: the same architecture and recipe from random weights (``pretrained=False``);
 * ``minirocket``: aeon's ``MiniRocketClassifier`` (defaults);
+* ``combo_frozen_minirocket``: a combination, not ConvTimeNet alone: the frozen embeddings (as ``ctn_frozen``)
+  beside MiniRocket's features, each block scaled as MiniRocket scales its own, and MiniRocket's ridge on both.
+  On training splits (41 targets, k = 1 and 5, one draw) it was below MiniRocket alone (0.512 / 0.720 against
+  0.545 / 0.729): the frozen embeddings add nothing MiniRocket's ridge can use;
 * ``dtw``: aeon's 1-nearest-neighbour classifier under DTW with a full warping window (the usual 1-NN DTW; a
   window cannot be learned from one series per class). Scoring on the test split, the distances from the test
   series to every series some draw takes are computed once per dataset (aeon's ``dtw_pairwise_distance``) and
@@ -50,6 +54,14 @@ before 2026-11-24 did not, and ran with ``LEGACY_RECIPE``): a folder holding row
 refused (``--report-only`` still remakes its report), so an arm's name means one thing in a folder.
 A copied row says where it came from and is not counted in this run's wall-clock time.
 
+``--save-scores`` keeps, per row of a ``ConvTimeNetClassifier`` arm or ``minirocket``, the scores of every scored
+series (probabilities; MiniRocket's ridge decision values) in ``<out>/scores/``: what
+``benchmarks.few_labels_combination`` combines.
+
+A row is a function of its data, settings and seed on a given thread count: with ``--workers 1`` TensorFlow
+adds in another order than the workers' one thread does, and 23 of 82 fine-tuned rows (training splits, k = 1
+and 5) moved by 0.5-4 points, the means by 0.1-0.2 (each direction).
+
 Resumable (``<out>/rows.jsonl``, one row per dataset, k, draw and arm). Writes ``few_labels.md``, ``.csv`` and
 ``few_labels.png`` (mean accuracy against k, one line per arm) in ``--out``.
 """
@@ -69,7 +81,9 @@ import numpy as np
 from benchmarks.common import REFERENCE, Rows, reference_table, write_report
 
 ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "ctn_default", "scratch",
-        "minirocket", "dtw")
+        "minirocket", "dtw", "combo_frozen_minirocket")
+# combinations of tszoo's weights with a peer: reported as such, never as a tszoo arm (not in TSZOO_ARMS)
+COMBINATION_ARMS = ("combo_frozen_minirocket",)
 DEFAULT_ARMS = ("tnc", "ctn_frozen", "ctn_finetuned", "ctn_default", "scratch", "minirocket", "dtw")
 TSZOO_ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "ctn_default")
 WEIGHT_FREE_ARMS = ("minirocket", "dtw")  # scratch too, when the architectures and recipes match (reuse_rows)
@@ -223,6 +237,28 @@ def default_arm() -> str:
     return "ctn_adapted" if clf.batchnorm == "adapt" else "ctn_frozen"
 
 
+def frozen_minirocket(E, Ee, X, Xe, y, seed):
+    """A combination, not ConvTimeNet alone: the frozen embeddings beside MiniRocket's features, each block scaled as
+    aeon's MiniRocketClassifier scales its features (``StandardScaler(with_mean=False)``), the embedding block then
+    weighted so that both blocks carry the same number of unit-variance features' worth of scale, and aeon's ridge
+    (``RidgeClassifierCV``, alphas 1e-3..1e3) on the concatenation."""
+    from aeon.transformations.collection.convolution_based import MiniRocket
+    from sklearn.linear_model import RidgeClassifierCV
+    from sklearn.preprocessing import StandardScaler
+
+    rocket = MiniRocket(random_state=seed).fit(X[:, None, :].astype(np.float64))
+    F, Fe = (rocket.transform(A[:, None, :].astype(np.float64)) for A in (X, Xe))
+    blocks = []
+    for train, scored in ((F, Fe), (E, Ee)):
+        scaler = StandardScaler(with_mean=False).fit(train)
+        blocks.append((scaler.transform(train), scaler.transform(scored)))
+    weight = np.sqrt(F.shape[1] / E.shape[1])
+    Z = np.concatenate([blocks[0][0], weight * blocks[1][0]], axis=1)
+    Ze = np.concatenate([blocks[0][1], weight * blocks[1][1]], axis=1)
+    ridge = RidgeClassifierCV(alphas=np.logspace(-3, 3, 10)).fit(Z, y)
+    return ridge.predict(Ze)
+
+
 def run_arm(arm, data: Dataset, k, index, args) -> dict:
     from tszoo.estimators import ConvTimeNetClassifier, TimeNetClassifier
     from tszoo.finetuning import probe_head
@@ -232,7 +268,7 @@ def run_arm(arm, data: Dataset, k, index, args) -> dict:
     X, y = data.X[taken], data.y[taken]
     Xe, ye = data.evaluation(taken)
     began = time.time()
-    note = None
+    note = scores = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if base == "tnc":
@@ -251,12 +287,20 @@ def run_arm(arm, data: Dataset, k, index, args) -> dict:
         elif base in ESTIMATOR_ARMS:
             kw = {**ESTIMATOR_ARMS[base], **settings}
             clf = ConvTimeNetClassifier(model=args.convtimenet, random_state=index, **kw).fit(X, y)
-            predicted = clf.predict(Xe)
+            scores = clf.predict_proba(Xe)
+            predicted = clf.classes_[np.argmax(scores, axis=1)]
+        elif base == "combo_frozen_minirocket":
+            E = data.embeddings("convtimenet", args.convtimenet, data.X, "train")[taken]
+            Ee = data.embeddings("convtimenet", args.convtimenet, Xe,
+                                 "eval" if args.score_on == "test" else tuple(taken))
+            predicted = frozen_minirocket(E, Ee, X, Xe, y, index)
         elif base == "minirocket":
             from aeon.classification.convolution_based import MiniRocketClassifier
 
             clf = MiniRocketClassifier(random_state=index).fit(X[:, None, :].astype(np.float64), y)
             predicted = clf.predict(Xe[:, None, :].astype(np.float64))
+            if args.save_scores:  # the ridge's decision values (one column per class; one for two classes)
+                scores = clf.pipeline_.decision_function(Xe[:, None, :].astype(np.float64))
         elif base == "dtw" and args.score_on == "test":
             # aeon's 1-NN under DTW, from distances computed once per dataset (the first draw's row carries their
             # time): the nearest drawn series, the first one on a tie, as aeon's KNeighborsTimeSeriesClassifier
@@ -270,7 +314,13 @@ def run_arm(arm, data: Dataset, k, index, args) -> dict:
         else:
             raise ValueError(f"arm {arm!r}; expected one of {ARMS}")
     said = sorted({str(c.message).split(";")[0][:160] for c in caught if issubclass(c.category, UserWarning)})
-    return {"accuracy": float(np.mean(predicted == ye)), "seconds": round(time.time() - began, 2),
+    seconds = round(time.time() - began, 2)
+    if args.save_scores and scores is not None:
+        folder = Path(args.out) / "scores"
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(folder / f"{data.name}_k{k}_d{index}_{arm}.npz", scores=np.asarray(scores, np.float32),
+                            classes=np.unique(y), truth=ye, taken=taken)
+    return {"accuracy": float(np.mean(predicted == ye)), "seconds": seconds,
             "n_train": int(len(taken)), "n_scored": int(len(ye)), "note": note, "warnings": said,
             "draw_hash": hashlib.sha256(taken.tobytes()).hexdigest()[:12]}
 
@@ -480,6 +530,9 @@ def main(argv=None):
     parser.add_argument("--shard", default=None, help=argparse.SUPPRESS)  # I/N: this worker's share
     parser.add_argument("--reuse-rows", type=Path, default=None, metavar="FOLDER",
                         help="copy the rows of weight-independent arms from another run's folder")
+    parser.add_argument("--save-scores", action="store_true",
+                        help="keep each ConvTimeNetClassifier arm's probabilities and MiniRocket's decision values "
+                             "on the scored series (<out>/scores/*.npz), to study combinations afterwards")
     parser.add_argument("--out", default="bench_out/few_labels")
     args = parser.parse_args(argv)
 

@@ -32,7 +32,8 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
             "--out", str(out)]
     k1 = [a if a != "1,2" else "1" for a in argv]
     few_labels.main([*k1, "--workers", "2"])  # k = 1: two worker processes, a dataset each
-    few_labels.main(argv)  # then k = 2 in this process, one dataset after the other (models cached across them)
+    # then k = 2 in this process, one dataset after the other (models cached across them), keeping the scores
+    few_labels.main([*argv, "--save-scores"])
     elapsed = time.time() - began
     rows = [json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines()]
     # the two workers' rows carry their launcher's mark; the second invocation's rows another
@@ -69,8 +70,44 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
         t = few_labels.draw(y, k, "ArrowHead", d)
         knn = KNeighborsTimeSeriesClassifier(n_neighbors=1, distance="dtw").fit(X[t][:, None, :], y[t])
         assert abs(np.mean(knn.predict(Xt[:, None, :]) == yt) - by[(k, d, "dtw")]["accuracy"]) < 1e-9
+    # the kept scores are the ones the rows were scored with: their argmax gives each row's accuracy
+    for arm in ("ctn_finetuned", "scratch", "minirocket"):
+        kept = np.load(out / "scores" / f"ArrowHead_k2_d1_{arm}.npz")
+        assert kept["scores"].shape == (45, 3) and list(kept["truth"]) == list(yt)
+        right = np.mean(kept["classes"][np.argmax(kept["scores"], axis=1)] == yt)
+        assert abs(right - by[(2, 1, arm)]["accuracy"]) < 1e-9
+    assert not list((out / "scores").glob("*_k1_*"))  # k = 1 ran without --save-scores
+    # the combination with MiniRocket, from those scores: its two parts are the rows' arms; with two classes the
+    # standardised scores are +-1, so the models agree or tie, and a tie goes to ConvTimeNet: it is ConvTimeNet
+    from benchmarks import few_labels_combination as combination
+
+    combination.main([str(out)])
+    scored = combination.score_rows(out)
+    assert sorted((r["dataset"], r["k"], r["draw"]) for r in scored) == [
+        (n, 2, d) for n in ("ArrowHead", "ItalyPowerDemand") for d in (0, 1)]
+    every = {(r["dataset"], r["k"], r["draw"], r["arm"]): r["accuracy"] for r in
+             (json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines())}
+    for r in scored:
+        for arm in ("ctn_finetuned", "minirocket"):
+            assert abs(r[arm] - every[(r["dataset"], 2, r["draw"], arm)]) < 1e-9
+        if r["dataset"] == "ItalyPowerDemand":
+            assert r["combination"] == r["ctn_finetuned"]
+    assert json.loads((out / "combination" / "summary.json").read_text())["k2"]["datasets"] == 2
+    # with more classes the standardised profiles are added: neither model's scale counts (MiniRocket's decision
+    # values times 100 or shifted predict the same), a class both models put first wins, and otherwise the sum
+    # decides (a flat ConvTimeNet profile yields to MiniRocket's sharp one)
+    rng = np.random.default_rng(0)
+    p, d = rng.dirichlet(np.ones(4), size=300), rng.normal(size=(300, 4))
+    chosen = combination.combine(p, d)
+    np.testing.assert_array_equal(chosen, combination.combine(p, 100 * d + 3))
+    agree = np.argmax(p, axis=1) == np.argmax(d, axis=1)
+    assert agree.sum() > 30 and np.array_equal(chosen[agree], np.argmax(p, axis=1)[agree])
+    assert 0 < np.sum(chosen[~agree] == np.argmax(p, axis=1)[~agree]) < np.sum(~agree)  # each model wins some
+    assert combination.combine(np.array([[0.40, 0.35, 0.25]]), np.array([[-1.0, 1.0, -1.0]]))[0] == 1
     summary = json.loads((out / "summary.json").read_text())
     assert summary["datasets_done"] == 2 and set(summary["mean_accuracy"]) == set(few_labels.ARMS)
+    # a combination with MiniRocket is reported beside the arms, never as tszoo's best arm
+    assert summary["k1"]["best_tszoo_arm"] in few_labels.TSZOO_ARMS
     assert summary["invocations"] == 2 and 0 < summary["wall_clock_seconds"] <= elapsed
     assert (out / "few_labels.md").exists() and (out / "few_labels.png").stat().st_size > 0
     done = len((out / "rows.jsonl").read_text().splitlines())
