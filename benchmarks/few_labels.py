@@ -81,9 +81,7 @@ import numpy as np
 from benchmarks.common import REFERENCE, Rows, reference_table, write_report
 
 ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "ctn_default", "scratch",
-        "minirocket", "dtw", "combo_frozen_minirocket")
-# combinations of tszoo's weights with a peer: reported as such, never as a tszoo arm (not in TSZOO_ARMS)
-COMBINATION_ARMS = ("combo_frozen_minirocket",)
+        "minirocket", "dtw", "combo_frozen_minirocket")  # combo_*: with a peer, never in TSZOO_ARMS
 DEFAULT_ARMS = ("tnc", "ctn_frozen", "ctn_finetuned", "ctn_default", "scratch", "minirocket", "dtw")
 TSZOO_ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "ctn_default")
 WEIGHT_FREE_ARMS = ("minirocket", "dtw")  # scratch too, when the architectures and recipes match (reuse_rows)
@@ -217,6 +215,12 @@ class Dataset:
                                                               n_jobs=n_jobs)
         return self._cache["dtw"]
 
+    def frozen_embeddings(self, args, taken, Xe):
+        """The frozen ConvTimeNet embeddings of the drawn series and of the scored ones."""
+        key = "eval" if args.score_on == "test" else tuple(taken)
+        return (self.embeddings("convtimenet", args.convtimenet, self.X, "train")[taken],
+                self.embeddings("convtimenet", args.convtimenet, Xe, key))
+
     def embeddings(self, which, model, X, key):
         """Embeddings of ``X`` by a frozen model, cached by ``key`` (train: all of it, once)."""
         from tszoo.inference import embed, load_cached
@@ -278,9 +282,7 @@ def run_arm(arm, data: Dataset, k, index, args) -> dict:
             predicted = clf.predict_embeddings(Ee)
             note = f"layers {clf.layers_ or 'all'}, C {clf.best_params_['C']:g}, gamma {clf.best_params_['gamma']:.2g}"
         elif base == "ctn_frozen":
-            E = data.embeddings("convtimenet", args.convtimenet, data.X, "train")[taken]
-            Ee = data.embeddings("convtimenet", args.convtimenet, Xe,
-                                 "eval" if args.score_on == "test" else tuple(taken))
+            E, Ee = data.frozen_embeddings(args, taken, Xe)
             classes, codes = np.unique(y, return_inverse=True)
             kernel, bias = probe_head(E, codes, len(classes), index)
             predicted = classes[np.argmax(Ee @ kernel + bias, axis=1)]
@@ -290,17 +292,16 @@ def run_arm(arm, data: Dataset, k, index, args) -> dict:
             scores = clf.predict_proba(Xe)
             predicted = clf.classes_[np.argmax(scores, axis=1)]
         elif base == "combo_frozen_minirocket":
-            E = data.embeddings("convtimenet", args.convtimenet, data.X, "train")[taken]
-            Ee = data.embeddings("convtimenet", args.convtimenet, Xe,
-                                 "eval" if args.score_on == "test" else tuple(taken))
-            predicted = frozen_minirocket(E, Ee, X, Xe, y, index)
+            predicted = frozen_minirocket(*data.frozen_embeddings(args, taken, Xe), X, Xe, y, index)
         elif base == "minirocket":
             from aeon.classification.convolution_based import MiniRocketClassifier
 
             clf = MiniRocketClassifier(random_state=index).fit(X[:, None, :].astype(np.float64), y)
-            predicted = clf.predict(Xe[:, None, :].astype(np.float64))
             if args.save_scores:  # the ridge's decision values (one column per class; one for two classes)
                 scores = clf.pipeline_.decision_function(Xe[:, None, :].astype(np.float64))
+                predicted = clf.classes_[scores.argmax(axis=1) if scores.ndim == 2 else (scores > 0).astype(int)]
+            else:
+                predicted = clf.predict(Xe[:, None, :].astype(np.float64))
         elif base == "dtw" and args.score_on == "test":
             # aeon's 1-NN under DTW, from distances computed once per dataset (the first draw's row carries their
             # time): the nearest drawn series, the first one on a tie, as aeon's KNeighborsTimeSeriesClassifier

@@ -358,8 +358,9 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         random_state: an int, a ``numpy.random.RandomState`` or ``None``: seeds the head, the batches and
             dropout. A fit is a function of its data, settings and seed alone, whatever ran before it in the
             process, on a given machine and number of threads (TensorFlow's multi-threaded sums add in another
-            order with another thread count, which can move a fine-tuned accuracy on a few series by points). (Full fine-tuning runs on a compiled network kept from an earlier fit of the same
-            architecture and settings when there is one, with the same results and without 4-5 s of tracing;
+            order with another thread count, which can move a fine-tuned accuracy on a few series by points).
+            (Full fine-tuning runs on a compiled network kept from an earlier fit of the same architecture and
+            settings when there is one, with the same results and without 4-5 s of tracing;
             :func:`clear_trainers` frees them.)
         checkpoint_dir: a folder for a checkpoint after every epoch (model, optimizer with its schedule position,
             dropout seed state, the best epoch so far). A fit that was interrupted, even killed, and is called
