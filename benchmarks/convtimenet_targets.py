@@ -9,6 +9,10 @@ Arms (each fitted on the official training split only and scored on the test spl
 * ``scratch``: the same architecture and recipe from random weights;
 * ``single``: the single-length ablation (one filter length, ``--single-kernel``, same width), from scratch, or
   pretrained when ``--single-model`` names a published single-length body (the paper's ablation);
+* ``finetuned_minirocket``: a combination with a peer, not ConvTimeNet alone: ``ConvTimeNetMiniRocketClassifier``
+  (the ``finetuned`` network and MiniRocket fitted side by side, class scores standardised per series and added);
+  its row also holds each part's accuracy (``convtimenet_accuracy``, ``minirocket_accuracy``), which equal the
+  ``finetuned`` and ``minirocket`` rows of the same seed on the same thread count;
 * ``minirocket``, ``multirocket_hydra``: aeon's MiniRocketClassifier and MultiRocketHydraClassifier with their
   defaults (the second needs torch: ``pip install ".[peers]"``), timed the same way (fit + predict);
 * beside them the published ResNet, FCN and InceptionTime results (``../shared/anchors``).
@@ -33,7 +37,7 @@ import numpy as np
 
 from benchmarks.common import PEERS, Rows, as_float, reference_table, run_peer, write_report  # noqa: E402
 
-NETWORK_ARMS = ("finetuned", "scratch", "single")
+NETWORK_ARMS = ("finetuned", "scratch", "single", "finetuned_minirocket")
 ARMS = (*NETWORK_ARMS, *PEERS)
 
 
@@ -62,10 +66,12 @@ def arm_settings(arm, args) -> dict:
     from tszoo.estimators import ConvTimeNetClassifier
 
     defaults = ConvTimeNetClassifier().get_params()
-    return {"pretrained": arm == "finetuned" or (arm == "single" and args.single_model is not None),
+    pretrained = arm in ("finetuned", "finetuned_minirocket") or (arm == "single" and args.single_model is not None)
+    combined = {"combined_with": "minirocket (aeon defaults)"} if arm == "finetuned_minirocket" else {}
+    return {"pretrained": pretrained, **combined,
             "body": args.model if arm != "single" else (args.single_model or f"single length {args.single_kernel}"),
             "epochs_budget": args.epochs, "max_steps": args.max_steps,
-            "n_estimators": args.n_estimators if arm == "finetuned" else 1,
+            "n_estimators": args.n_estimators if arm in ("finetuned", "finetuned_minirocket") else 1,
             "recipe": {k: defaults[k] for k in ("learning_rate", "warmup", "head_init", "batchnorm", "head_dropout",
                                                "validation_fraction")}}
 
@@ -80,14 +86,31 @@ def run_row(arm, name, seed, archive, args, single_model) -> dict:
     base = {"dataset": name, "arm": arm, "seed": seed, "n_train": len(X), "length": X.shape[1], **settings}
     if arm in PEERS:
         return {**base, **run_peer(arm, X, y, Xt, yt, seed)}
-    model = {"finetuned": args.model, "scratch": args.model, "single": single_model}[arm]
+    model = single_model if arm == "single" else args.model
     clf = ConvTimeNetClassifier(model=model, pretrained=settings["pretrained"], epochs=args.epochs,
                                 max_steps=args.max_steps, n_estimators=settings["n_estimators"], random_state=seed)
+    if arm == "finetuned_minirocket":
+        return {**base, **run_combined(clf, X, y, Xt, yt, seed)}
     began = time.time()
     clf.fit(X, y)
     accuracy = float(clf.score(Xt, yt))
     return {**base, "accuracy": accuracy, "fit_predict_seconds": round(time.time() - began, 1),
             "epochs": clf.epochs_run_}
+
+
+def run_combined(network, X, y, Xt, yt, seed) -> dict:
+    """``ConvTimeNetMiniRocketClassifier`` around ``network``: the combination's accuracy and each part's."""
+    from tszoo.estimators import ConvTimeNetMiniRocketClassifier, combine_scores
+
+    began = time.time()
+    clf = ConvTimeNetMiniRocketClassifier(network, random_state=seed).fit(X, y)
+    probabilities, decision = clf.scores(Xt)
+    seconds = round(time.time() - began, 1)
+    rocket = (decision > 0).astype(int) if decision.ndim == 1 else np.argmax(decision, axis=1)
+    return {"accuracy": float(np.mean(clf.classes_[combine_scores(probabilities, decision)[1]] == yt)),
+            "convtimenet_accuracy": float(np.mean(clf.classes_[np.argmax(probabilities, axis=1)] == yt)),
+            "minirocket_accuracy": float(np.mean(clf.classes_[rocket] == yt)),
+            "fit_predict_seconds": seconds, "epochs": clf.convtimenet_.epochs_run_}
 
 
 def summarise(rows, names, reference, arms, seeds_of):
@@ -132,7 +155,8 @@ def summarise(rows, names, reference, arms, seeds_of):
                "arms": {a: arm_settings_of(by, done, a, seeds_of[a][0]) for a in arms}}
     pairs = []
     for a, b in (("finetuned", "scratch"), ("finetuned", "minirocket"), ("finetuned", "multirocket_hydra"),
-                 ("finetuned", "single")):
+                 ("finetuned", "single"), ("finetuned_minirocket", "minirocket"),
+                 ("finetuned_minirocket", "multirocket_hydra"), ("finetuned_minirocket", "finetuned")):
         if a in arms and b in arms:
             wins = sum(acc[(n, a)] > acc[(n, b)] for n in done)
             ties = sum(acc[(n, a)] == acc[(n, b)] for n in done)
@@ -146,8 +170,8 @@ def summarise(rows, names, reference, arms, seeds_of):
 
 def arm_settings_of(by, done, arm, seed):
     row = by[(done[0], arm, seed)]
-    return {k: row.get(k) for k in ("pretrained", "body", "epochs_budget", "max_steps", "n_estimators", "recipe",
-                                    "peer", "library") if k in row}
+    return {k: row.get(k) for k in ("pretrained", "combined_with", "body", "epochs_budget", "max_steps",
+                                    "n_estimators", "recipe", "peer", "library") if k in row}
 
 
 def main(argv=None):

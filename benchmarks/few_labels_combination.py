@@ -13,8 +13,8 @@ accuracy of the fine-tuned network alone, of MiniRocket alone, and of their comb
 
 The rule was chosen on training splits only (``--score-on rest``: 41 targets, k = 1 and 5, one draw), among nine
 (probability averages at four temperatures, two log-linear weightings, ranks, per-series and per-model
-standardisation): ``benchmarks/results/few_labels_combination_rest.md``. It is a combination of tszoo's weights
-with a peer and is reported as such, never as ConvTimeNet's accuracy. Writes ``<stem>.md``, ``.csv`` and
+standardisation): ``benchmarks/results/few_labels_combination_rest.md``. Users get it as
+``tszoo.ConvTimeNetMiniRocketClassifier``. It is a combination of tszoo's weights with a peer and is reported as such, never as ConvTimeNet's accuracy. Writes ``<stem>.md``, ``.csv`` and
 ``summary.json`` in ``FOLDER/combination``.
 """
 
@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import write_report
+from tszoo.estimators import _standardised, combine_scores
 
 PATTERN = re.compile(r"^(?P<dataset>.+)_k(?P<k>\d+)_d(?P<draw>\d+)_ctn_finetuned\.npz$")
 
@@ -36,19 +37,10 @@ def _columns(decision: np.ndarray) -> np.ndarray:
     return np.stack([-decision, decision], axis=1) if decision.ndim == 1 else decision
 
 
-def _standardised(scores: np.ndarray) -> np.ndarray:
-    spread = scores.std(axis=1, keepdims=True)
-    return (scores - scores.mean(axis=1, keepdims=True)) / np.where(spread > 0, spread, 1.0)
-
-
 def combine(probabilities: np.ndarray, decision: np.ndarray) -> np.ndarray:
-    """Class indices predicted by the combination (see the module's docstring), one per series."""
-    log_p = np.log(np.asarray(probabilities, np.float64) + 1e-6)
-    total = _standardised(log_p) + _standardised(_columns(decision))
-    best = total.max(axis=1, keepdims=True)
-    tied = np.isclose(total, best, rtol=0, atol=1e-9)
-    # among the classes tied for the largest sum, the one ConvTimeNet rates highest
-    return np.argmax(np.where(tied, log_p, -np.inf), axis=1)
+    """Class indices predicted by the combination (see the module's docstring), one per series: the rule of
+    ``tszoo.ConvTimeNetMiniRocketClassifier``."""
+    return combine_scores(probabilities, decision)[1]
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""scikit-learn's own estimator checks on all three estimators (tiny settings).
+"""scikit-learn's own estimator checks on all four estimators (tiny settings).
 
 Expected failures are only the checks that series of any length genuinely rule out: scikit-learn treats the
 columns of X as a fixed set of features, while a tszoo estimator takes a collection of series, each of any
@@ -10,7 +10,7 @@ import warnings
 import pytest
 from sklearn.utils.estimator_checks import check_estimator
 
-from tszoo.estimators import ConvTimeNetClassifier, TimeNetClassifier, TimeNetEmbedder
+from tszoo.estimators import ConvTimeNetClassifier, ConvTimeNetMiniRocketClassifier, TimeNetClassifier, TimeNetEmbedder
 
 ANY_LENGTH = ("series of any length are valid input: the number of time points is not a fixed number of features, "
               "so it is neither recorded as n_features_in_ nor refused when it differs from fit's")
@@ -27,10 +27,13 @@ def _estimators(models):
         TimeNetEmbedder(model=models["timenet"]),
         TimeNetClassifier(model=models["timenet"], cv=2, missing="interpolate"),  # allow_nan: NaN anywhere
         ConvTimeNetClassifier(model=models["convtimenet"], epochs=1, max_steps=2, batch_size=8),
+        ConvTimeNetMiniRocketClassifier(ConvTimeNetClassifier(model=models["convtimenet"], epochs=1, max_steps=2,
+                                                              batch_size=8)),
     ]
 
 
-@pytest.mark.parametrize("index", [0, 1, 2], ids=["TimeNetEmbedder", "TimeNetClassifier", "ConvTimeNetClassifier"])
+@pytest.mark.parametrize("index", [0, 1, 2, 3], ids=["TimeNetEmbedder", "TimeNetClassifier", "ConvTimeNetClassifier",
+                                                     "ConvTimeNetMiniRocketClassifier"])
 def test_scikit_learn_estimator_checks(tiny_models, index):
     estimator = _estimators({k: str(v) for k, v in tiny_models.items()})[index]
     expected = {k: v for k, v in EXPECTED.items()

@@ -11,10 +11,16 @@ shorter series padded with NaN at its end. A real 0.0 is data.
 
 __version__ = "0.1.0"
 
-from tszoo.estimators import ConvTimeNetClassifier, TimeNetClassifier, TimeNetEmbedder  # noqa: E402
+from tszoo.estimators import (  # noqa: E402
+    ConvTimeNetClassifier,
+    ConvTimeNetMiniRocketClassifier,
+    TimeNetClassifier,
+    TimeNetEmbedder,
+)
 from tszoo.export import export  # noqa: E402
 from tszoo.registry import IntegrityError, info, list_models, load, versions  # noqa: E402
 from tszoo.validation import check_series, to_model_input  # noqa: E402
 
-__all__ = ["ConvTimeNetClassifier", "IntegrityError", "TimeNetClassifier", "TimeNetEmbedder", "check_series", "export",
-           "info", "list_models", "load", "to_model_input", "versions", "__version__"]
+__all__ = ["ConvTimeNetClassifier", "ConvTimeNetMiniRocketClassifier", "IntegrityError", "TimeNetClassifier",
+           "TimeNetEmbedder", "check_series", "export", "info", "list_models", "load", "to_model_input", "versions",
+           "__version__"]
