@@ -165,7 +165,31 @@ def summarise(rows, names, reference, arms, seeds_of):
                          f"(at least as good on {wins + ties})")
     lines += ["", f"{len(done)} of {len(names)} target datasets done (accuracies are means over each arm's seeds)."]
     lines += [f"- {p}" for p in pairs]
+    if "finetuned_minirocket" in arms:
+        lines += combined_parts(by, done, seeds_of["finetuned_minirocket"], summary)
     return "\n".join(lines), table, summary
+
+
+def combined_parts(by, done, seeds, summary) -> list[str]:
+    """The combination against its own two parts, fitted in the same rows (paired, same seeds)."""
+    part = {key: {n: float(np.mean([by[(n, "finetuned_minirocket", s)][key] for s in seeds])) for n in done}
+            for key in ("accuracy", "convtimenet_accuracy", "minirocket_accuracy")}
+    lines = ["", "finetuned_minirocket, a combination with a peer, against its own parts (fitted in the same rows):",
+             "", "| | combination | ConvTimeNet part | MiniRocket part |", "|---|---|---|---|",
+             "| mean accuracy | " + " | ".join(f"{np.mean(list(part[k].values())):.4f}" for k in part) + " |", ""]
+    entry = {}
+    for key, label in (("convtimenet_accuracy", "ConvTimeNet part"), ("minirocket_accuracy", "MiniRocket part")):
+        d = np.array([part["accuracy"][n] - part[key][n] for n in done])
+        se = float(100 * d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else None
+        entry[key] = {"mean_points": float(100 * d.mean()), "standard_error": se, "ahead": int(np.sum(d > 1e-12)),
+                      "ties": int(np.sum(np.abs(d) <= 1e-12)), "behind": int(np.sum(d < -1e-12))}
+        lines.append(f"- combination minus {label}: {100 * d.mean():+.2f} points"
+                     + (f" (se {se:.2f})" if se is not None else "")
+                     + f"; ahead on {entry[key]['ahead']}, tied on {entry[key]['ties']}, behind on "
+                     f"{entry[key]['behind']} of {len(done)}")
+    summary["finetuned_minirocket_parts"] = {"mean_accuracy": {k: float(np.mean(list(v.values())))
+                                                               for k, v in part.items()}, **entry}
+    return lines
 
 
 def arm_settings_of(by, done, arm, seed):

@@ -66,3 +66,25 @@ def test_two_classes_give_convtimenets_answer_and_bad_input_is_refused_with_the_
         ConvTimeNetMiniRocketClassifier("convtimenet").fit(X[taken], y[taken])
     with pytest.raises(ValueError, match="missing"):
         ConvTimeNetMiniRocketClassifier(network, missing="interpolate").fit(X[taken], y[taken])
+
+
+def test_the_targets_report_sets_the_combination_against_its_own_parts():
+    from benchmarks.convtimenet_targets import summarise
+
+    def row(name, combined, network, rocket):
+        return {"dataset": name, "arm": "finetuned_minirocket", "seed": 0, "n_train": 30, "length": 100,
+                "accuracy": combined, "convtimenet_accuracy": network, "minirocket_accuracy": rocket,
+                "fit_predict_seconds": 1.0}
+
+    rows = [row("A", 0.90, 0.80, 0.90), row("B", 0.70, 0.70, 0.60), row("C", 0.50, 0.60, 0.40)]
+    reference = {n: {"resnet_accuracy_mean5": "0.5", "fcn_accuracy_mean5": "0.6", "inceptiontime_accuracy": "0.7"}
+                 for n in "ABC"}
+    markdown, _, summary = summarise(rows, ["A", "B", "C"], reference, ["finetuned_minirocket"],
+                                     {"finetuned_minirocket": [0]})
+    parts = summary["finetuned_minirocket_parts"]
+    assert parts["mean_accuracy"] == pytest.approx({"accuracy": 0.7, "convtimenet_accuracy": 0.7,
+                                                    "minirocket_accuracy": 0.6333333})
+    assert (parts["convtimenet_accuracy"]["ahead"], parts["convtimenet_accuracy"]["ties"],
+            parts["convtimenet_accuracy"]["behind"]) == (1, 1, 1)
+    assert parts["minirocket_accuracy"]["mean_points"] == pytest.approx(100 * (0.0 + 0.1 + 0.1) / 3)
+    assert "against its own parts" in markdown
