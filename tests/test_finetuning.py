@@ -58,9 +58,9 @@ def test_a_fit_on_a_kept_network_equals_one_on_a_new_network(tiny_models, gunpoi
     assert len(estimators._trainers.idle) == 1
     kept = next(iter(estimators._trainers.idle.values()))
     p_first = first.predict_proba(Xt)
-    # on the kept network: other data, schedule length, peak rate, warm-up, a validation split
-    ConvTimeNetClassifier(epochs=2, learning_rate=1e-3, warmup=0.0, validation_fraction=0.25, **kw).fit(
-        X[::-1], y[::-1])
+    # on the kept network: other data of the same shapes, schedule length, peak rate, warm-up
+    ConvTimeNetClassifier(epochs=2, learning_rate=1e-3, warmup=0.0, **kw).fit(X[::-1], y[::-1])
+    assert len(estimators._trainers.idle) == 1
     np.testing.assert_array_equal(first.predict_proba(Xt), p_first)
     again = ConvTimeNetClassifier(epochs=3, **kw).fit(X, y)
     assert next(iter(estimators._trainers.idle.values())) is kept  # it did run on the kept network

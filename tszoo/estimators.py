@@ -495,7 +495,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         # when there is one: the new network's state (weights, statistics, seeds) is copied into it, its optimizer
         # and schedule are reset, and the result is copied back. Tracing a new network's train step costs 4-5 s,
         # most of a fit on a few series; the numbers are those of a fit on the new network itself (tested).
-        trainer = _trainers.take(self, len(self.classes_), model) if self.finetune_ == "full" else None
+        shapes = (batch, len(fit_idx) % batch, Xt.shape[1], 0 if val is None else len(val[1]))
+        trainer = _trainers.take(self, len(self.classes_), model, shapes) if self.finetune_ == "full" else None
         try:
             run = trainer.load(model) if trainer is not None else (model, embedder, head)
             if self.head_init == "probe" or (self.head_init == "auto" and self.pretrained) or self.finetune_ == "head":
@@ -762,25 +763,29 @@ class _TrainerCache:
 
         self.size, self.lock, self.idle, self.order = size, threading.Lock(), {}, []
 
-    def key(self, estimator, model):
+    def key(self, estimator, model, shapes):
         import keras
 
         if keras.backend.backend() != "tensorflow" or estimator.checkpoint_dir is not None:
             return None  # JAX: the schedule's variables would be traced as constants; checkpoints: kept simple
-        return _architecture(model)
+        return _architecture(model), shapes
 
-    def take(self, estimator, n_classes, model):
+    def take(self, estimator, n_classes, model, shapes):
         """A trainer whose network is built exactly like ``model`` (every layer's class, name and settings and
-        every variable's shape), or ``None`` where none can serve. The key is the network itself, not the
-        estimator's ``model`` name, which may mean another model after the registry changes."""
-        key = self.key(estimator, model)
+        every variable's shape) and was traced on the batches this fit feeds (``shapes``: batch size, the last
+        batch's, series length, validation series), or ``None`` where none can serve. The key is the
+        network itself, not the estimator's ``model`` name, which may mean another model after the registry
+        changes. The shapes count because a step traced on other shapes (TensorFlow relaxes a retraced step to
+        any shape) computes in another order: 1e-13 after one step, and an unstable fine-tuning amplifies that
+        (Wine, convtimenet/2, seed 0: 0.889 alone, 0.685 on a network kept from ECGFiveDays before this key)."""
+        key = self.key(estimator, model, shapes)
         if key is None:
             return None
         with self.lock:
             trainer = self.idle.pop(key, None)
         if trainer is None:
             trainer = _Trainer(estimator._build(estimator.n_channels_, n_classes, 0))
-            if _architecture(trainer.model) != key:
+            if _architecture(trainer.model) != key[0]:
                 return None  # the name now resolves to another network than the one being fitted: no reuse
         trainer.cache_key = key
         return trainer
