@@ -613,7 +613,7 @@ class ConvTimeNetMiniRocketClassifier(ClassifierMixin, BaseEstimator):
     0.698, against 0.533 / 0.689 for MiniRocket alone and 0.519 / 0.678 for the network alone. The rule was
     chosen among nine on training splits only (``few_labels_combination_rest.md``). Its fit costs a fine-tuning
     plus a MiniRocket fit (seconds). With full training splits it does not pay: on the 41 targets (seed 0) it
-    scored 0.836 against its MiniRocket part's 0.845 and its network part's 0.816
+    scored 0.841 against its MiniRocket part's 0.845 and its network part's 0.821
     (``benchmarks/results/convtimenet2_targets_finetuned_minirocket.md``); use it when labels are few.
 
     Args:
