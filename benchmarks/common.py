@@ -31,6 +31,16 @@ def reference_table(path=REFERENCE) -> dict[str, dict]:
         return {row["dataset"]: row for row in csv.DictReader(f)}
 
 
+def paired(new, old, tie: float = 1e-12) -> dict:
+    """Per-dataset paired comparison of two accuracy vectors: the mean difference ``new - old`` and its standard
+    error (fractions, None for one dataset), and on how many datasets ``new`` is ahead, tied (within ``tie``) or
+    behind."""
+    d = np.asarray(new, np.float64) - np.asarray(old, np.float64)
+    ahead, behind = int(np.sum(d > tie)), int(np.sum(d < -tie))
+    return {"difference": float(d.mean()), "se": float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else None,
+            "ahead": ahead, "ties": len(d) - ahead - behind, "behind": behind, "at_least_as_good": len(d) - behind}
+
+
 def write_report(out: Path, stem: str, markdown: str, table: list[dict], summary: dict) -> None:
     """``<stem>.md``, ``<stem>.csv`` and ``summary.json`` in ``out``, and the markdown on stdout."""
     (out / f"{stem}.md").write_text(markdown + "\n")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import write_report
+from benchmarks.common import paired, write_report
 
 ARMS = ("finetuned", "scratch", "minirocket", "multirocket_hydra", "resnet", "fcn", "inceptiontime")
 
@@ -36,12 +36,6 @@ def load_rows(folders: str, arm: str = "finetuned", seed: int = 0) -> dict[str, 
                     raise SystemExit(f"{r['dataset']}: two different {arm} rows for seed {seed} in {folders}")
                 rows[r["dataset"]] = r
     return rows
-
-
-def paired(new: np.ndarray, old: np.ndarray) -> dict:
-    d = new - old
-    return {"difference": float(d.mean()), "se": float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else None,
-            "at_least_as_good": int((d >= 0).sum()), "better": int((d > 0).sum()), "worse": int((d < 0).sum())}
 
 
 def main(argv=None):
@@ -84,7 +78,7 @@ def main(argv=None):
         se = f"{100 * p['se']:.2f}" if p["se"] is not None else "-"
         lines.append(f"| {a} | {summary['versus'][a]['mean']:.4f} | {np.mean([v for v, _ in pairs]):.4f} | "
                      f"{100 * p['difference']:+.2f} | {se} | {p['at_least_as_good']} of {len(pairs)} "
-                     f"({p['better']} better, {p['worse']} worse) |")
+                     f"({p['ahead']} better, {p['behind']} worse) |")
     lines += ["", "| " + " | ".join(table[0]) + " |" if table else "", "|---" * len(table[0]) + "|" if table else ""]
     lines += ["| " + " | ".join(str(v) for v in r.values()) + " |" for r in table]
     out = Path(args.out)

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 
-from benchmarks.common import PEERS, Rows, as_float, reference_table, run_peer, write_report  # noqa: E402
+from benchmarks.common import PEERS, Rows, as_float, paired, reference_table, run_peer, write_report  # noqa: E402
 
 NETWORK_ARMS = ("finetuned", "scratch", "single", "finetuned_minirocket")
 ARMS = (*NETWORK_ARMS, *PEERS)
@@ -179,11 +179,11 @@ def combined_parts(by, done, seeds, summary) -> list[str]:
              "| mean accuracy | " + " | ".join(f"{np.mean(list(part[k].values())):.4f}" for k in part) + " |", ""]
     entry = {}
     for key, label in (("convtimenet_accuracy", "ConvTimeNet part"), ("minirocket_accuracy", "MiniRocket part")):
-        d = np.array([part["accuracy"][n] - part[key][n] for n in done])
-        se = float(100 * d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else None
-        entry[key] = {"mean_points": float(100 * d.mean()), "standard_error": se, "ahead": int(np.sum(d > 1e-12)),
-                      "ties": int(np.sum(np.abs(d) <= 1e-12)), "behind": int(np.sum(d < -1e-12))}
-        lines.append(f"- combination minus {label}: {100 * d.mean():+.2f} points"
+        p = paired([part["accuracy"][n] for n in done], [part[key][n] for n in done])
+        se = 100 * p["se"] if p["se"] is not None else None
+        entry[key] = {"mean_points": 100 * p["difference"], "standard_error": se,
+                      **{k: p[k] for k in ("ahead", "ties", "behind")}}
+        lines.append(f"- combination minus {label}: {100 * p['difference']:+.2f} points"
                      + (f" (se {se:.2f})" if se is not None else "")
                      + f"; ahead on {entry[key]['ahead']}, tied on {entry[key]['ties']}, behind on "
                      f"{entry[key]['behind']} of {len(done)}")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import write_report
+from benchmarks.common import paired, write_report
 from tszoo.estimators import _standardised, combine_scores
 
 PATTERN = re.compile(r"^(?P<dataset>.+)_k(?P<k>\d+)_d(?P<draw>\d+)_ctn_finetuned\.npz$")
@@ -92,12 +92,12 @@ def summarise(rows: list[dict]):
         by = {(r["dataset"], r["draw"]): r for r in rows if r["k"] == k}
         names = sorted({n for n, _ in by if all((n, d) in by for d in draws)})
         acc = {(n, a): float(np.mean([by[(n, d)][a] for d in draws])) for n in names for a in ARMS}
-        diff = {a: np.array([acc[(n, "combination")] - acc[(n, a)] for n in names]) for a in ARMS[:2]}
+        diff = {a: paired([acc[(n, "combination")] for n in names], [acc[(n, a)] for n in names]) for a in ARMS[:2]}
         entry = {"datasets": len(names), "draws": len(draws), **{a: float(np.mean([acc[(n, a)] for n in names]))
                                                                   for a in ARMS}}
-        for a, v in diff.items():
-            entry[f"combination_minus_{a}_points"] = float(100 * v.mean())
-            entry[f"standard_error_vs_{a}"] = float(100 * v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else None
+        for a, p in diff.items():
+            entry[f"combination_minus_{a}_points"] = 100 * p["difference"]
+            entry[f"standard_error_vs_{a}"] = 100 * p["se"] if p["se"] is not None else None
         rocket = np.array([acc[(n, "combination")] - acc[(n, "minirocket")] for n in names])
         entry["at_least_as_good_as_minirocket"] = int(np.sum(rocket >= -1e-12))
         entry["ahead_of_minirocket_by_5_points"] = int(np.sum(rocket >= 0.05 - 1e-12))

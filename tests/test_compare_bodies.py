@@ -32,9 +32,9 @@ def test_paired_comparison_across_two_row_folders(tmp_path):
     assert s["datasets"] == 3 and s["missing"] == [] and s["fit_predict_seconds"] == 6.0
     assert np.isclose(s["mean"], 2.0 / 3)
     ft = s["versus"]["finetuned"]
-    assert np.isclose(ft["difference"], (0.1 + 0.0 - 0.2) / 3) and ft["at_least_as_good"] == 2 and ft["worse"] == 1
+    assert np.isclose(ft["difference"], (0.1 + 0.0 - 0.2) / 3) and ft["at_least_as_good"] == 2 and ft["behind"] == 1
     mr = s["versus"]["minirocket"]  # a tie (A), better (B), worse (C)
-    assert (mr["better"], mr["worse"], mr["at_least_as_good"]) == (1, 1, 2)
+    assert (mr["ahead"], mr["ties"], mr["behind"], mr["at_least_as_good"]) == (1, 1, 1, 2)
     # a dataset present in both folders with different accuracies is refused, not silently picked
     _rows(tmp_path / "c", {"C": 0.6})
     with pytest.raises(SystemExit, match="two different"):
