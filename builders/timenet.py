@@ -1,6 +1,7 @@
 """TimeNet pretraining recipe: ``python -m builders.timenet train --out runs/timenet``.
 
 Unsupervised, on every series (train and test splits) of the 18 ``timenet_train`` datasets. After every epoch
+(every ``--validate-every`` epochs and after the last: on a GPU the validation takes four times an epoch's steps)
 two validations on the 6 ``timenet_validation`` datasets (never test sets): the reconstruction error on all
 their series, and TN-C's error (an SVM on the embeddings of each one's official training split, scored on its
 test split; they are labelled). The weights of the epoch with the lowest of each are kept (``best.weights.h5``,
@@ -17,7 +18,7 @@ import numpy as np
 
 
 DEFAULTS = dict(units=60, num_layers=3, dropout=0.4, learning_rate=0.002, batch_size=128, epochs=80, seed=0,
-                clipnorm=1.0, warmup_epochs=1.0)
+                clipnorm=1.0, warmup_epochs=1.0, validate_every=1)
 
 
 def validation_error(autoencoder, series, batch_size=256):
@@ -112,7 +113,7 @@ def train(args):
         lambda epoch: length_bucketed(train_series, args.batch_size, args.seed, epoch),
         args.epochs, resume=args.resume, monitor="val_reconstruction_mse",
         validate=lambda: {"val_reconstruction_mse": validation_error(autoencoder, val_series), **tnc(encoder)},
-        verbose=0 if args.quiet else 1, steps_per_epoch=steps_per_epoch)
+        verbose=0 if args.quiet else 1, steps_per_epoch=steps_per_epoch, validate_every=args.validate_every)
     print(f"trained {len(history)} epoch(s) in {time.time() - began:.0f} s; output in {out}")
 
 
@@ -141,6 +142,9 @@ def publish(args):
     history = [dict(r, phase=i + 1) for i, (_, h) in enumerate(phases) for r in h]
     autoencoder, encoder = build_timenet(settings["units"], settings["num_layers"], settings["dropout"])
     last = phases[-1][1]
+    validated = [r for r in last if "val_reconstruction_mse" in r]
+    if not validated and not args.checkpoint:
+        raise SystemExit(f"no epoch of {run} was validated yet; train on, or publish a --checkpoint")
     with_tnc = [r for r in last if "val_tnc_error" in r]
     select = "checkpoint" if args.checkpoint else args.select or ("tnc" if with_tnc else "mse")
     if select == "checkpoint":
@@ -157,7 +161,7 @@ def publish(args):
         best = min(with_tnc, key=lambda r: r["val_tnc_error"])
         autoencoder.load_weights(str(run / "best_tnc.weights.h5"))
     else:
-        best = min(last, key=lambda r: r["val_reconstruction_mse"])
+        best = min(validated, key=lambda r: r["val_reconstruction_mse"])
         autoencoder.load_weights(str(run / "best.weights.h5"))
     extra = json.loads(Path(args.card).read_text()) if args.card else {}
     schedule = "; ".join(f"phase {i + 1}: Adam lr {s['learning_rate']}, batch {s['batch_size']}, "
@@ -175,10 +179,13 @@ def publish(args):
                   "checkpoint" else "the epoch with the lowest " + (
                       "TN-C error on the validation datasets (official train/test splits), among the epochs that "
                       f"recorded it ({len(with_tnc)} of {len(last)})" if select == "tnc"
-                      else "reconstruction MSE on the validation datasets' series"),
+                      else "reconstruction MSE on the validation datasets' series, among the epochs that "
+                      f"recorded it ({len(validated)} of {len(last)})"),
                   **timing(history), "history": history},
-        metrics={"validation_reconstruction_mse": best["val_reconstruction_mse"],
-                 "best_validation_reconstruction_mse": min(r["val_reconstruction_mse"] for r in last),
+        metrics={**({"validation_reconstruction_mse": best["val_reconstruction_mse"]}
+                    if "val_reconstruction_mse" in best else {}),
+                 **({"best_validation_reconstruction_mse": min(r["val_reconstruction_mse"] for r in validated)}
+                    if validated else {}),
                  **({"validation_tnc_error": best["val_tnc_error"],
                      "validation_tnc_error_per_dataset": {k[4:]: v for k, v in best.items() if k.startswith("tnc/")}}
                     if "val_tnc_error" in best else {}),

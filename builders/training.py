@@ -289,17 +289,20 @@ class Trainer:
         return tf.summary.create_file_writer(str(self.out_dir / "logs"))
 
     def fit(self, make_batches, epochs: int, *, validate=None, monitor: str | None = None, resume: bool = False,
-            verbose: int = 1, steps_per_epoch: int | None = None):
+            verbose: int = 1, steps_per_epoch: int | None = None, validate_every: int = 1):
         """Train until ``epochs`` epochs are done.
 
         ``make_batches(epoch)`` yields that epoch's NumPy batches; ``validate()`` returns a dict of metrics after
-        each epoch; ``monitor`` names the one to minimise, whose best weights are kept in ``best.weights.h5``.
+        every ``validate_every``-th epoch and after the last; ``monitor`` names the one to minimise, whose best
+        weights (among the validated epochs) are kept in ``best.weights.h5``.
         With ``resume=True`` training continues from the latest checkpoint; without it an existing checkpoint is
         an error, so that a run is never silently overwritten.
         """
         if self.checkpoint.latest is not None and not resume:
             raise FileExistsError(f"{self.out_dir} already holds checkpoints; pass resume=True to continue that "
                                   "run, or choose another output folder")
+        if int(validate_every) < 1:
+            raise ValueError(f"validate_every={validate_every!r}; expected an integer >= 1 (1: after every epoch)")
         start = self.restore() if resume else 0
         if resume:
             self._truncate_history(start)
@@ -319,11 +322,18 @@ class Trainer:
             self.step.run_epoch(make_batches(epoch), on_step)
             record = {"epoch": epoch + 1, "loss": totals[0] / max(totals[1], 1), "steps": totals[1],
                       "seconds": round(time.time() - began, 1), "backend": backend()}
-            if validate is not None:
+            if validate is not None and ((epoch + 1) % int(validate_every) == 0 or epoch + 1 == epochs):
                 checked = time.time()
+                # Under TensorFlow an inference call draws from the dropout layers' seed generators (Keras's RNN
+                # cells make their dropout mask whether training or not): without this, validating would change
+                # the training that follows, and a run's trajectory would depend on how often it is validated.
+                rng = [(v, keras.ops.convert_to_numpy(v.value)) for v in self.model.non_trainable_variables
+                       if v.path.endswith("seed_generator_state")]
                 record.update(validate())
+                for variable, value in rng:
+                    variable.assign(value)
                 record["validation_seconds"] = round(time.time() - checked, 1)
-            if monitor is not None and record[monitor] < self.best:
+            if monitor is not None and monitor in record and record[monitor] < self.best:
                 self.best = record[monitor]
                 replace_atomically(self.out_dir / "best.weights.h5", lambda tmp: self.model.save_weights(str(tmp)))
                 record["best"] = True

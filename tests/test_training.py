@@ -60,6 +60,44 @@ def test_resume_after_interruption_equals_uninterrupted_run(tmp_path):
     assert [h["loss"] for h in history] == [h["loss"] for h in _history(tmp_path / "straight")]
 
 
+def test_validation_every_n_epochs_and_after_the_last_resumes_exactly(tmp_path):
+    """validate_every=2 over 5 epochs validates after epochs 2, 4 and 5 only; the best weights are the best validated
+    epoch's; validating changes nothing in the training (under TensorFlow an inference call of a GRU with dropout
+    draws from its seed generator), so an interrupted run resumes to the same records and weights."""
+    series = _series(24)
+    data = lambda epoch: length_bucketed(series, 8, seed=1, epoch=epoch)  # noqa: E731
+
+    def fit(out, epochs, resume=False):
+        trainer = _timenet_trainer(out)
+        calls = []
+
+        def validate():  # a validation whose value is known: the loss of the weights just trained, on fixed series
+            calls.append(len(calls))
+            batch = np.stack([s[:12] for s in series[:8]])[..., None]
+            return {"val": float(np.mean(reconstruction_loss(batch, trainer.model(batch))))}
+        trainer.fit(data, epochs, validate=validate, monitor="val", validate_every=2, resume=resume, verbose=0)
+        return trainer, calls
+
+    straight, calls = fit(tmp_path / "straight", 5)
+    history = _history(tmp_path / "straight")
+    assert [h["epoch"] for h in history if "val" in h] == [2, 4, 5] and len(calls) == 3
+    assert all("validation_seconds" not in h for h in history if h["epoch"] in (1, 3))
+    best = min((h for h in history if "val" in h), key=lambda h: h["val"])
+    assert [h["epoch"] for h in history if h.get("best")][-1] == best["epoch"]
+    plain = _timenet_trainer(tmp_path / "plain")
+    plain.fit(data, 5, verbose=0)  # never validated: the same training
+    assert [h["loss"] for h in _history(tmp_path / "plain")] == [h["loss"] for h in history]
+    fit(tmp_path / "interrupted", 3)  # stops after epoch 3 (validated as its last), as a kill would leave it...
+    resumed, _ = fit(tmp_path / "interrupted", 5, resume=True)
+    for a, b in zip(straight.model.get_weights(), resumed.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    again = _history(tmp_path / "interrupted")
+    assert [h["loss"] for h in again] == [h["loss"] for h in history]
+    assert [h["epoch"] for h in again if "val" in h] == [2, 3, 4, 5]  # ...plus the validation of its last epoch
+    with pytest.raises(ValueError, match="validate_every"):
+        _timenet_trainer(tmp_path / "zero").fit(data, 1, validate=lambda: {}, validate_every=0, verbose=0)
+
+
 def test_existing_run_is_not_overwritten_without_resume(tmp_path):
     series = _series(16)
     trainer = _timenet_trainer(tmp_path / "run")
@@ -246,6 +284,28 @@ def test_a_run_started_under_jax_resumes_and_publishes_under_tensorflow(recipe, 
         refused = _run(["-m", "builders.timenet", "publish", "--run", str(out), "--root", str(root),
                         "--checkpoint", "1"], "tensorflow", check=False)  # only the last 2 are kept
         assert refused.returncode != 0 and "ckpt-1.npz" in refused.stderr
+
+
+def test_timenet_recipe_validating_every_second_epoch_publishes_the_best_validated_epoch(tmp_path):
+    """On a GPU the validation costs four epochs' steps: ``--validate-every`` thins it; publishing chooses among the
+    validated epochs and says how many there were."""
+    from tszoo.registry import info
+
+    archive, out, root = tiny_archive(tmp_path), tmp_path / "run", tmp_path / "models"
+    _run(["-m", "builders.timenet", "train", "--archive", str(archive), "--out", str(out), "--batch-size", "8",
+          "--quiet", "--units", "6", "--num-layers", "2", "--epochs", "3", "--validate-every", "2"], "tensorflow")
+    history = _history(out)
+    assert ["val_tnc_error" in h for h in history] == [False, True, True]
+    assert json.loads((out / "settings.json").read_text())["validate_every"] == 2
+    for select in ("mse", "tnc"):
+        _run(["-m", "builders.timenet", "publish", "--run", str(out), "--root", str(root), "--select", select],
+             "tensorflow")
+    key = {"mse": "val_reconstruction_mse", "tnc": "val_tnc_error"}
+    for version, select in ((1, "mse"), (2, "tnc")):
+        card = info(str(root / "timenet" / str(version)))
+        best = min(history[1:], key=lambda h: h[key[select]])
+        assert card["training"]["best_epoch_of_last_phase"] == best["epoch"]
+        assert "(2 of 3)" in card["training"]["selection"]
 
 
 PRECISE_BN_UNDER_JAX = """
