@@ -8,7 +8,9 @@
 e.g. two processes that each ran part of the datasets); ``--against`` is a committed table of the same script
 (``finetuned``, ``minirocket``, ``multirocket_hydra`` ... columns, one row per dataset). Every arm of that table
 becomes a column; the new body's ``finetuned`` accuracy is compared with each: mean, paired difference and its
-standard error, and how many datasets it is at least as good on.
+standard error, and how many datasets it is at least as good on. Rows of an ensemble
+(``--n-estimators``) also carry each member's accuracy (member ``i`` is the single network of seed ``seed + i``):
+the report adds each member seed's mean, their mean, and the ensemble against the mean of its members, paired.
 """
 
 from __future__ import annotations
@@ -79,6 +81,23 @@ def main(argv=None):
         lines.append(f"| {a} | {summary['versus'][a]['mean']:.4f} | {np.mean([v for v, _ in pairs]):.4f} | "
                      f"{100 * p['difference']:+.2f} | {se} | {p['at_least_as_good']} of {len(pairs)} "
                      f"({p['ahead']} better, {p['behind']} worse) |")
+    with_members = [n for n in names if "member_accuracies" in new[n]]
+    if with_members:
+        seeds = new[with_members[0]]["member_seeds"]
+        members = np.array([new[n]["member_accuracies"] for n in with_members])  # (datasets, members)
+        p = paired(x[[names.index(n) for n in with_members]], members.mean(axis=1))
+        summary["members"] = {"datasets": len(with_members), "seeds": seeds,
+                              "mean_per_seed": [float(v) for v in members.mean(axis=0)],
+                              "mean_of_members": float(members.mean()), "ensemble_minus_mean_member": p}
+        lines += ["", f"Ensemble of {len(seeds)} on {len(with_members)} datasets: each member alone (the single "
+                  "network of its seed) " + ", ".join(f"seed {s} {v:.4f}" for s, v in zip(
+                      seeds, members.mean(axis=0))) + f"; mean of the members {members.mean():.4f}. The ensemble "
+                  f"minus its members' mean: {100 * p['difference']:+.2f} points"
+                  + (f" (se {100 * p['se']:.2f})" if p["se"] is not None else "")
+                  + f", ahead on {p['ahead']}, tied on {p['ties']}, behind on {p['behind']}."]
+        for row, n in zip(table, names):
+            if "member_accuracies" in new[n]:
+                row.update({f"seed {s}": round(v, 4) for s, v in zip(seeds, new[n]["member_accuracies"])})
     lines += ["", "| " + " | ".join(table[0]) + " |" if table else "", "|---" * len(table[0]) + "|" if table else ""]
     lines += ["| " + " | ".join(str(v) for v in r.values()) + " |" for r in table]
     out = Path(args.out)

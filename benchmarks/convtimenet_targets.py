@@ -94,8 +94,28 @@ def run_row(arm, name, seed, archive, args, single_model) -> dict:
     began = time.time()
     clf.fit(X, y)
     accuracy = float(clf.score(Xt, yt))
-    return {**base, "accuracy": accuracy, "fit_predict_seconds": round(time.time() - began, 1),
-            "epochs": clf.epochs_run_}
+    row = {**base, "accuracy": accuracy, "fit_predict_seconds": round(time.time() - began, 1),
+           "epochs": clf.epochs_run_}
+    if settings["n_estimators"] > 1:  # each member alone (after the timing): member i is the single network of seed
+        row.update(member_accuracies(clf, Xt, yt), member_seeds=[seed + i for i in range(settings["n_estimators"])])
+    return row
+
+
+def member_accuracies(clf, Xt, yt) -> dict:
+    """The test accuracy of each network of a fitted ``ConvTimeNetClassifier(n_estimators > 1)`` alone: member
+    ``i`` is the network a single fit with ``random_state + i`` makes (its seed), so an ensemble's row also gives
+    the single networks' rows of those seeds."""
+    import keras
+
+    from tszoo.inference import as_3d, predict_batched
+
+    series = np.transpose(as_3d(Xt, clf.missing), (0, 2, 1))
+    accuracies = []
+    for i in range(int(clf.n_estimators)):
+        member = clf.model_.get_layer(f"member_{i}")
+        member = keras.Model(member.inputs[0], member.outputs[0])  # one input, as predict_batched expects
+        accuracies.append(float(np.mean(clf.classes_[np.argmax(predict_batched(member, series), axis=1)] == yt)))
+    return {"member_accuracies": accuracies}
 
 
 def run_combined(network, X, y, Xt, yt, seed) -> dict:

@@ -105,6 +105,18 @@ def test_an_ensemble_averages_its_members(tiny_models, gunpoint_small):
         ConvTimeNetClassifier(n_estimators=0, **kw).fit(X, y)
 
 
+def test_the_targets_benchmark_scores_each_member_of_an_ensemble_as_its_own_seed(tiny_models, gunpoint_small):
+    """benchmarks.convtimenet_targets' ensemble rows carry each member's accuracy: member i is the single network of
+    seed random_state + i, so one ensemble run also gives those seeds' single rows."""
+    from benchmarks.convtimenet_targets import member_accuracies
+
+    X, y, Xt, yt = gunpoint_small
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=2)
+    ensemble = ConvTimeNetClassifier(n_estimators=3, random_state=7, **kw).fit(X, y)
+    singles = [float(ConvTimeNetClassifier(random_state=s, **kw).fit(X, y).score(Xt, yt)) for s in (7, 8, 9)]
+    assert member_accuracies(ensemble, Xt, yt) == {"member_accuracies": singles}
+
+
 def test_budget_gives_small_data_epochs_and_large_data_steps():
     assert finetuning.budget(20, 4, 40, 250) == (40, 5)  # 200 steps: every epoch
     assert finetuning.budget(400, 32, 40, 250) == (19, 13)  # capped near 250 steps
