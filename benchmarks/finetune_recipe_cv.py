@@ -5,7 +5,15 @@
 For each dataset, a stratified third of its official TRAINING split is held out (seed 0); every candidate recipe
 fine-tunes the published body on the other two thirds and is scored on that third. The test split is never read.
 The candidate with the highest mean validation accuracy becomes ``ConvTimeNetClassifier``'s default. Resumable
-(``<out>/rows.jsonl``).
+(``<out>/rows.jsonl``; a row records the budget it was made with, and a folder holding a candidate's rows made
+with another budget is refused).
+
+The fine-tuning budget is a candidate too (these set their own ``epochs`` and ``max_steps``): ``default`` is
+``ConvTimeNetClassifier()`` as shipped (100 passes, at most 250 steps), ``steps1000`` the same with four times the
+step cap, and ``scratch``/``scratch_steps1000`` the same architecture from random weights at either budget. ``--baseline`` names the candidate every other one is compared with, dataset by dataset::
+
+    python -m benchmarks.finetune_recipe_cv --candidates default,steps1000,scratch,scratch_steps1000 \
+        --baseline default --name finetune_budget_cv --out bench_out/finetune_budget_cv
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 
-from benchmarks.common import Rows, write_report  # noqa: E402
+from benchmarks.common import Rows, paired, write_report  # noqa: E402
 
 DATASETS = "Beef,Meat,Wine,Adiac,SwedishLeaf,MedicalImages,DistalPhalanxTW,ECG200"
 CANDIDATES = {
@@ -26,7 +34,19 @@ CANDIDATES = {
     "lr3e-4_probe": {"learning_rate": 3e-4, "head_init": "probe"},
     "lr3e-3_probe": {"learning_rate": 3e-3, "head_init": "probe"},
     "lr1e-3_random_head": {"learning_rate": 1e-3, "head_init": "random"},
+    "default": {"epochs": 100, "max_steps": 250},
+    "steps1000": {"epochs": 100, "max_steps": 1000},
+    "scratch": {"pretrained": False, "epochs": 100, "max_steps": 250},
+    "scratch_steps1000": {"pretrained": False, "epochs": 100, "max_steps": 1000},
 }
+RECIPES = "lr1e-3_probe,lr3e-4_probe,lr3e-3_probe,lr1e-3_random_head"
+
+
+def settings(candidate: str, epochs: int, max_steps: int) -> dict:
+    """The estimator's arguments for a candidate: ``--epochs``/``--max-steps`` unless the candidate sets them."""
+    if candidate not in CANDIDATES:
+        raise SystemExit(f"unknown candidate {candidate!r}; expected some of {', '.join(CANDIDATES)}")
+    return {"epochs": epochs, "max_steps": max_steps, **CANDIDATES[candidate]}
 
 
 def main(argv=None):
@@ -34,9 +54,11 @@ def main(argv=None):
     parser.add_argument("--model", default="convtimenet")
     parser.add_argument("--archive", default=None)
     parser.add_argument("--datasets", default=DATASETS)
-    parser.add_argument("--candidates", default=",".join(CANDIDATES))
+    parser.add_argument("--candidates", default=RECIPES, help=f"some of {', '.join(CANDIDATES)}")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--max-steps", type=int, default=250)
+    parser.add_argument("--baseline", default=None, help="a candidate to compare every other one with, paired")
+    parser.add_argument("--name", default="finetune_recipe_cv", help="the report's file stem")
     parser.add_argument("--out", default="bench_out/finetune_recipe_cv")
     args = parser.parse_args(argv)
 
@@ -48,16 +70,19 @@ def main(argv=None):
 
     archive = archive_root(args.archive)
     names, candidates = args.datasets.split(","), args.candidates.split(",")
+    made = {c: settings(c, args.epochs, args.max_steps) for c in candidates}
+    if args.baseline is not None and args.baseline not in candidates:
+        raise SystemExit(f"--baseline {args.baseline!r} is not among --candidates {args.candidates!r}")
     rows = Rows(args.out, key=("dataset", "candidate"))
+    rows.check("candidate", {c: {"epochs": made[c]["epochs"], "max_steps": made[c]["max_steps"]} for c in candidates})
     for name in names:
         X, y = load_ucr(name, "train", root=archive)
         fit_idx, val_idx = train_test_split(np.arange(len(y)), test_size=1 / 3, stratify=y, random_state=0)
         for cand in candidates:
             if rows.done(dataset=name, candidate=cand):
                 continue
-            params = CANDIDATES[cand]
-            clf = ConvTimeNetClassifier(model=args.model, epochs=args.epochs, max_steps=args.max_steps,
-                                        random_state=0, **params)
+            params = made[cand]
+            clf = ConvTimeNetClassifier(model=args.model, random_state=0, **params)
             began = time.time()
             clf.fit(X[fit_idx], y[fit_idx])
             row = {"dataset": name, "candidate": cand, **params, "model": args.model,
@@ -75,10 +100,23 @@ def main(argv=None):
         best = max(mean, key=mean.get)
         lines += ["", f"Validation inside the training splits of {len(done)} targets (a stratified third held out, "
                       f"seed 0; test splits never read): best mean accuracy **{best}** ({mean[best]:.4f})."]
+    seconds = {c: round(sum(r["seconds"] for r in rows.rows if r["candidate"] == c and r["dataset"] in done), 1)
+               for c in candidates}
+    comparisons = {}
+    if done and args.baseline is not None:
+        lines += ["", f"Against `{args.baseline}`, paired over the same {len(done)} datasets (fit seconds in total):", ""]
+        lines.append(f"- `{args.baseline}`: {seconds[args.baseline]:.0f} s")
+        for c in candidates:
+            if c == args.baseline:
+                continue
+            p = comparisons[c] = paired([by[(n, c)] for n in done], [by[(n, args.baseline)] for n in done])
+            se = "" if p["se"] is None else f", se {100 * p['se']:.2f}"
+            lines.append(f"- `{c}`: {100 * p['difference']:+.2f} points{se}; ahead on {p['ahead']}, tied on "
+                         f"{p['ties']}, behind on {p['behind']}; {seconds[c]:.0f} s")
     table = [{"dataset": n, **{c: by[(n, c)] for c in candidates}} for n in done]
-    write_report(Path(args.out), "finetune_recipe_cv", "\n".join(lines), table,
-                 {"datasets": done, "mean_val_accuracy": mean, "candidates": {c: CANDIDATES[c] for c in candidates},
-                  "best": max(mean, key=mean.get) if mean else None})
+    write_report(Path(args.out), args.name, "\n".join(lines), table,
+                 {"datasets": done, "mean_val_accuracy": mean, "candidates": made, "seconds": seconds,
+                  "baseline": args.baseline, "paired": comparisons, "best": max(mean, key=mean.get) if mean else None})
 
 
 if __name__ == "__main__":

@@ -235,3 +235,34 @@ def test_an_augmented_fit_is_reproducible_and_differs_from_a_plain_one(tiny_mode
     assert np.abs(first - plain).max() > 1e-3
     with pytest.raises(ValueError, match="is not an augmentation"):
         ConvTimeNetClassifier(augment="mixup", **kw).fit(X, y)
+
+
+def test_the_recipe_study_compares_budgets_and_refuses_rows_made_with_another_budget(tiny_models, tmp_path):
+    """benchmarks.finetune_recipe_cv: budget candidates carry their own budget (whatever --epochs/--max-steps say),
+    every row records it, the report compares each candidate with --baseline, and a folder holding a candidate's rows
+    made with another budget is refused rather than mixed in."""
+    import json
+
+    from archive import tiny_archive
+
+    from benchmarks.finetune_recipe_cv import main, settings
+
+    assert settings("steps1000", 40, 250) == {"epochs": 100, "max_steps": 1000}
+    assert settings("lr3e-3_probe", 40, 250)["max_steps"] == 250
+    with pytest.raises(SystemExit, match="unknown candidate"):
+        settings("steps4000", 40, 250)
+    archive = tiny_archive(tmp_path, series_per_split=12)
+    out = tmp_path / "study"
+    common = ["--model", str(tiny_models["convtimenet"]), "--archive", str(archive), "--datasets", "SinA",
+              "--out", str(out)]
+    main(common + ["--candidates", "default,scratch", "--baseline", "default", "--name", "budget"])
+    rows = [json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines()]
+    assert {(r["candidate"], r["epochs"], r["max_steps"], r.get("pretrained", True)) for r in rows} == {
+        ("default", 100, 250, True), ("scratch", 100, 250, False)}
+    report = (out / "budget.md").read_text()
+    assert "Against `default`" in report and "- `scratch`:" in report
+    main(common + ["--candidates", "lr1e-3_probe", "--max-steps", "3"])
+    with pytest.raises(SystemExit, match="other settings"):
+        main(common + ["--candidates", "lr1e-3_probe", "--max-steps", "4"])
+    with pytest.raises(SystemExit, match="not among"):
+        main(common + ["--candidates", "default", "--baseline", "steps1000"])
