@@ -10,7 +10,9 @@ with another budget is refused).
 
 The fine-tuning budget is a candidate too (these set their own ``epochs`` and ``max_steps``): ``default`` is
 ``ConvTimeNetClassifier()`` as shipped (100 passes, at most 250 steps), ``steps1000`` the same with four times the
-step cap, and ``scratch``/``scratch_steps1000`` the same architecture from random weights at either budget. ``--baseline`` names the candidate every other one is compared with, dataset by dataset::
+step cap, ``steps1000_val20`` that budget keeping the epoch of lowest loss on a stratified fifth of the fitting
+data (against the overfitting a longer schedule can bring), and ``scratch``/``scratch_steps1000`` the same
+architecture from random weights at either budget. ``--baseline`` names the candidate every other one is compared with, dataset by dataset::
 
     python -m benchmarks.finetune_recipe_cv --candidates default,steps1000,scratch,scratch_steps1000 \
         --baseline default --name finetune_budget_cv --out bench_out/finetune_budget_cv
@@ -36,6 +38,7 @@ CANDIDATES = {
     "lr1e-3_random_head": {"learning_rate": 1e-3, "head_init": "random"},
     "default": {"epochs": 100, "max_steps": 250},
     "steps1000": {"epochs": 100, "max_steps": 1000},
+    "steps1000_val20": {"epochs": 100, "max_steps": 1000, "validation_fraction": 0.2},
     "scratch": {"pretrained": False, "epochs": 100, "max_steps": 250},
     "scratch_steps1000": {"pretrained": False, "epochs": 100, "max_steps": 1000},
 }
