@@ -12,9 +12,10 @@ The fine-tuning budget is a candidate too (these set their own ``epochs`` and ``
 ``ConvTimeNetClassifier()`` as shipped (100 passes, at most 250 steps), ``steps1000`` the same with four times the
 step cap, ``steps1000_val20`` that budget keeping the epoch of lowest loss on a stratified fifth of the fitting
 data (against the overfitting a longer schedule can bring), and ``scratch``/``scratch_steps1000`` the same
-architecture from random weights at either budget. ``--baseline`` names the candidate every other one is compared with, dataset by dataset::
+architecture from random weights at either budget. ``--baseline`` names the candidate every other one is compared
+with, dataset by dataset::
 
-    python -m benchmarks.finetune_recipe_cv --candidates default,steps1000,scratch,scratch_steps1000 \
+    python -m benchmarks.finetune_recipe_cv --candidates default,steps1000,steps1000_val20,scratch,scratch_steps1000 \
         --baseline default --name finetune_budget_cv --out bench_out/finetune_budget_cv
 """
 
@@ -77,7 +78,7 @@ def main(argv=None):
     if args.baseline is not None and args.baseline not in candidates:
         raise SystemExit(f"--baseline {args.baseline!r} is not among --candidates {args.candidates!r}")
     rows = Rows(args.out, key=("dataset", "candidate"))
-    rows.check("candidate", {c: {"epochs": made[c]["epochs"], "max_steps": made[c]["max_steps"]} for c in candidates})
+    rows.check("candidate", {c: {k: made[c][k] for k in ("epochs", "max_steps")} for c in candidates})
     for name in names:
         X, y = load_ucr(name, "train", root=archive)
         fit_idx, val_idx = train_test_split(np.arange(len(y)), test_size=1 / 3, stratify=y, random_state=0)
@@ -107,8 +108,8 @@ def main(argv=None):
                for c in candidates}
     comparisons = {}
     if done and args.baseline is not None:
-        lines += ["", f"Against `{args.baseline}`, paired over the same {len(done)} datasets (fit seconds in total):", ""]
-        lines.append(f"- `{args.baseline}`: {seconds[args.baseline]:.0f} s")
+        lines += ["", f"Against `{args.baseline}`, paired over the same {len(done)} datasets (fit seconds in total):",
+                  "", f"- `{args.baseline}`: {seconds[args.baseline]:.0f} s"]
         for c in candidates:
             if c == args.baseline:
                 continue
