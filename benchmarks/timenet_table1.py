@@ -2,11 +2,14 @@
 
     python -m benchmarks.timenet_table1 --model timenet --out bench_out/timenet_table1
 
-For each dataset (official split): TN-C as users get it (``TimeNetClassifier()``'s default: the whole embedding
-or one GRU layer's part, chosen by cross-validation), TN-C on the whole 180-number embedding (the paper's TN-C),
-TN-C_L1..L3 (one GRU layer's 60), TN-C_2/3 (two thirds of the training labels, stratified, seed 0), next to the
-paper's TN-C and DTW-C, the archive's DTW (learned window) and MiniRocket (aeon defaults) run in the same process. Resumable: finished datasets are kept in ``<out>/rows.jsonl``; a rerun does the
-rest. Writes ``table1.csv`` and ``table1.md`` and prints the table.
+For each dataset (official split): TN-C as users get it (``TimeNetClassifier()``'s default: its features,
+``--pooling``, of all GRU layers or of one layer, chosen by cross-validation), TN-C on all layers' features
+("whole"), TN-C_L1..L3 (one GRU layer's), TN-C_2/3 (two thirds of the training labels, stratified, seed 0), and,
+when the features are not the paper's, TN-C on the paper's embedding (each layer's final state, 180 numbers; the
+same SVM search), next to the paper's TN-C and DTW-C, the archive's DTW (learned window) and MiniRocket (aeon
+defaults) run in the same process. Resumable: finished datasets are kept in ``<out>/rows.jsonl`` (a folder of
+rows made with another pooling is refused); a rerun does the rest. Writes ``table1.csv`` and ``table1.md`` and
+prints the table.
 
 SVM parameters (C, gamma; ``tszoo.estimators.default_svm_grid``) are chosen by stratified 3-fold cross-validation on the training split only; where the
 training split has more than 2,000 series the search runs on a stratified sample of 2,000 of them (to bound the
@@ -29,15 +32,17 @@ from benchmarks.common import as_float as _float, reference_table, run_peer, wri
 SEARCH_CAP = 2000
 
 
-def tnc_error(E_train, y_train, E_test, y_test, seed=0, model="timenet", layers=None):
+def tnc_error(E_train, y_train, E_test, y_test, seed=0, model="timenet", layers=None, pooling="last"):
     """TN-C's test error and what it chose. ``layers="auto"`` is the classifier's default (the layers chosen by
-    cross-validation too; ``model``'s card gives the embedding's layout); ``None`` uses the columns given."""
+    cross-validation too; ``model``'s card and ``pooling`` give the features' layout); ``None`` uses the columns
+    given."""
     from sklearn.base import clone
     from sklearn.model_selection import train_test_split
 
     from tszoo.estimators import TimeNetClassifier
 
-    clf = TimeNetClassifier(model=model, layers=layers, cv=3, probability=False, random_state=seed)
+    clf = TimeNetClassifier(model=model, layers=layers, cv=3, probability=False, random_state=seed,
+                            pooling=pooling)
     chosen = None
     if len(E_train) > SEARCH_CAP:
         idx, _ = train_test_split(np.arange(len(E_train)), train_size=SEARCH_CAP, stratify=y_train,
@@ -53,26 +58,38 @@ def tnc_error(E_train, y_train, E_test, y_test, seed=0, model="timenet", layers=
     return float(np.mean(clf.predict_embeddings(E_test) != y_test)), info
 
 
-def evaluate_dataset(model, model_name, name, archive, units, layers):
+def evaluate_dataset(model_name, name, archive, units, layers, pooling):
     from sklearn.model_selection import train_test_split
 
     from tszoo.datasets import load_ucr
+    from tszoo.estimators import _timenet_layer_columns, _timenet_network
     from tszoo.inference import embed
+    from tszoo.registry import info
 
+    card = info(model_name)
     X, y = load_ucr(name, "train", root=archive)
     Xt, yt = load_ucr(name, "test", root=archive)
     began = time.time()
-    E, Et = embed(model, X), embed(model, Xt)
+    network = _timenet_network(model_name, None, pooling)
+    E, Et = embed(network, X), embed(network, Xt)
     embed_s = time.time() - began
-    row = {"dataset": name, "length": X.shape[1], "n_train": len(X), "n_test": len(Xt),
+    row = {"dataset": name, "length": X.shape[1], "n_train": len(X), "n_test": len(Xt), "pooling": pooling,
            "embed_seconds": round(embed_s, 1), "embed_series_per_s": round((len(X) + len(Xt)) / embed_s, 1)}
-    row["tn_c"], row["svm_params"] = tnc_error(E, y, Et, yt, model=model_name, layers="auto")
+    row["tn_c"], row["svm_params"] = tnc_error(E, y, Et, yt, model=model_name, layers="auto", pooling=pooling)
     for layer in range(1, layers + 1):
-        cols = slice((layer - 1) * units, layer * units)
+        cols = _timenet_layer_columns(card, layer, pooling)
         row[f"tn_c_l{layer}"], _ = tnc_error(E[:, cols], y, Et[:, cols], yt)
     two_thirds, _ = train_test_split(np.arange(len(y)), train_size=2 / 3, stratify=y, random_state=0)
-    row["tn_c_2_3"], _ = tnc_error(E[two_thirds], y[two_thirds], Et, yt, model=model_name, layers="auto")
+    row["tn_c_2_3"], _ = tnc_error(E[two_thirds], y[two_thirds], Et, yt, model=model_name, layers="auto",
+                                   pooling=pooling)
     row["tn_c_whole"], _ = tnc_error(E, y, Et, yt)
+    if pooling != "last":  # the paper's TN-C beside it: the final states alone, all layers
+        if pooling == "last+mean":
+            last, last_t = E[:, : units * layers], Et[:, : units * layers]
+        else:
+            encoder = _timenet_network(model_name, None, "last")
+            last, last_t = embed(encoder, X), embed(encoder, Xt)
+        row["tn_c_paper_embedding"], _ = tnc_error(last, y, last_t, yt)
     row["seconds"] = round(time.time() - began, 1)
     add_minirocket(row, X, y, Xt, yt)
     return row
@@ -86,9 +103,12 @@ def add_minirocket(row, X, y, Xt, yt):
 
 def summarise(rows, reference, layers):
     lines, table = [], []
-    cols = ["tn_c", "tn_c_whole", *[f"tn_c_l{i}" for i in range(1, layers + 1)], "tn_c_2_3"]
+    pooled = all("tn_c_paper_embedding" in r for r in rows)
+    cols = ["tn_c", "tn_c_whole", *[f"tn_c_l{i}" for i in range(1, layers + 1)], "tn_c_2_3",
+            *(["tn_c_paper_embedding"] if pooled else [])]
     header = ["dataset", "T", "TN-C (ours)", "whole", *[f"L{i}" for i in range(1, layers + 1)], "TN-C 2/3",
-              "TN-C (paper)", "DTW-C (paper)", "DTW (archive)", "vs DTW", "MiniRocket"]
+              *(["final states only"] if pooled else []), "TN-C (paper)", "DTW-C (paper)", "DTW (archive)",
+              "vs DTW", "MiniRocket"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     counts = {"win": 0, "tie": 0, "loss": 0}
@@ -152,10 +172,11 @@ def main(argv=None):
     parser.add_argument("--archive", default=None)
     parser.add_argument("--datasets", default=None, help="comma-separated (default: timenet_test)")
     parser.add_argument("--out", default="bench_out/timenet_table1")
+    parser.add_argument("--pooling", default=None, help="the features (TimeNetEmbedder's pooling; default: "
+                        "TimeNetClassifier()'s)")
     args = parser.parse_args(argv)
 
     from builders.data import archive_root, load_splits
-    from tszoo.inference import load_cached
     from tszoo.registry import info
 
     archive = archive_root(args.archive)
@@ -164,15 +185,21 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     done_path = out / "rows.jsonl"
     rows = [json.loads(x) for x in done_path.read_text().splitlines()] if done_path.exists() else []
+    from tszoo.estimators import TimeNetClassifier
+
+    pooling = args.pooling or TimeNetClassifier().pooling
+    other = sorted({r["dataset"] for r in rows if r.get("pooling", "last") != pooling})
+    if other:
+        raise SystemExit(f"{done_path} holds rows made with another pooling than {pooling!r} ({', '.join(other)}); "
+                         "use another --out, or the --pooling they were made with")
     done = {r["dataset"] for r in rows}
-    model = load_cached(args.model)
     card = info(args.model)
     arguments = card["builder"]["arguments"]  # the layout of the embedding, as the card states it
     units, num_layers = int(arguments["units"]), int(arguments["num_layers"])
     for name in names:
         if name in done:
             continue
-        row = evaluate_dataset(model, args.model, name, archive, units, num_layers)
+        row = evaluate_dataset(args.model, name, archive, units, num_layers, pooling)
         print(f"{name}: TN-C error {row['tn_c']:.3f} ({row['seconds']} s)", flush=True)
         with open(done_path, "a") as f:
             f.write(json.dumps(row) + "\n")
@@ -190,6 +217,7 @@ def main(argv=None):
     rows = [r for n in names for r in rows if r["dataset"] == n]
     markdown, table, summary = summarise(rows, reference_table(), num_layers)
     summary["model"] = f"{card['name']}/{card['version']}"
+    summary["pooling"] = pooling
     write_report(out, "table1", markdown, table, summary)
 
 if __name__ == "__main__":

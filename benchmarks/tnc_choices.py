@@ -4,8 +4,10 @@
 
 The 6 ``timenet_validation`` datasets of ``splits.json`` are labelled and were not trained on; the TimeNet paper
 chose its architecture on them. Each is classified on its official train/test split, for every model given, by
-TN-C with ``layers=None`` (the whole embedding, the paper's TN-C) and ``layers="auto"`` (the whole embedding or one
-GRU layer's part, by cross-validation on the training split: ``TimeNetClassifier()``'s default).
+TN-C on each of ``--poolings`` (the features: ``last``, each GRU layer's final state, is the paper's embedding;
+``mean``, each layer's outputs averaged over the valid steps; ``last+mean``, both) with ``layers=None`` (all
+layers; ``last`` with all layers is the paper's TN-C) and ``layers="auto"`` (all layers or one layer's part, by
+cross-validation on the training split). ``TimeNetClassifier()``'s default pooling and layers were chosen here.
 
 The SVM's C and gamma are always chosen by 5-fold cross-validation on the training split (the default grid).
 Writes ``tnc_choices.md`` and ``summary.json`` in ``--out``.
@@ -17,7 +19,8 @@ is read. ``--datasets`` takes a group of ``splits.json`` or comma-separated name
 embedding all of ElectricDevices' 8,926 or FordA's 3,601 series on this CPU is what made a 5-model comparison take
 hours, and TN-C's cross-validation subsamples to 2,000 anyway.
 
-Resumable: every finished ``(model, dataset, layers)`` error is a line of ``<out>/rows.jsonl``; a rerun skips them.
+Resumable: every finished ``(model, dataset, pooling, layers)`` error is a line of ``<out>/rows.jsonl`` (rows made
+before pooling was a choice say nothing: ``last``); a rerun skips them.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-VARIANTS = ("all", "auto")
+LAYERS = ("all", "auto")
+POOLINGS = ("last", "mean", "last+mean")
 
 
 def capped(X, y, cap):
@@ -53,13 +57,14 @@ def main(argv=None):
                         help="test: the official test split; cv: cross-validated error on the training split only")
     parser.add_argument("--cap", type=int, default=1000,
                         help="with --score cv: training series per dataset at most (stratified; 0: all)")
+    parser.add_argument("--poolings", default=",".join(POOLINGS), help="comma-separated, of " + ", ".join(POOLINGS))
     parser.add_argument("--out", default="bench_out/tnc_choices")
     args = parser.parse_args(argv)
 
     from builders.data import archive_root, load_splits
     from tszoo.datasets import load_ucr
-    from tszoo.estimators import TimeNetClassifier
-    from tszoo.inference import embed, load_cached
+    from tszoo.estimators import TimeNetClassifier, _timenet_network
+    from tszoo.inference import embed
     from tszoo.registry import info
 
     from benchmarks.common import Rows
@@ -67,38 +72,45 @@ def main(argv=None):
     archive = archive_root(args.archive)
     splits = load_splits(archive)
     names = splits[args.datasets] if args.datasets in splits else args.datasets.split(",")
+    poolings = args.poolings.split(",")
+    if not set(poolings) <= set(POOLINGS):
+        raise SystemExit(f"--poolings {args.poolings}: expected some of {', '.join(POOLINGS)}")
+    variants = [(p, layers) for p in poolings for layers in LAYERS]
     cap = args.cap if args.score == "cv" and args.cap else None
-    rows = Rows(args.out, key=("model", "dataset", "layers"))
+    rows = Rows(args.out, key=("model", "dataset", "pooling", "layers"))
     rows.check("score", {args.score: {"score": args.score, "cap": cap}})
     errors, began = {}, time.time()
     for r in rows.rows:
-        errors[(r["model"], r["dataset"], r["layers"])] = r["error"]
+        errors[(r["model"], r["dataset"], r.get("pooling", "last"), r["layers"])] = r["error"]
     labels = []
     for spec in args.models.split(","):
         card = info(spec)
         label = f"{card['name']}/{card['version']}"
         labels.append(label)
         folder = card["path"]
+        arguments = card["builder"]["arguments"]
+        width = int(arguments.get("units", 60)) * int(arguments.get("num_layers", 3))  # the final states' part
         for dataset in names:
-            if all((label, dataset, v) in errors for v in VARIANTS):
+            if all((label, dataset, *v) in errors for v in variants):
                 continue
             X, y = capped(*load_ucr(dataset, "train", root=archive), cap)
-            encoder = load_cached(folder)
-            E = embed(encoder, X)
+            network = _timenet_network(folder, None, "last+mean")  # every pooling's features, embedded once
+            E = embed(network, X)
             Xt, yt = load_ucr(dataset, "test", root=archive) if args.score == "test" else (None, None)
-            Et = embed(encoder, Xt) if args.score == "test" else None
-            for layers in VARIANTS:
-                if (label, dataset, layers) in errors:
+            Et = embed(network, Xt) if args.score == "test" else None
+            part = {"last": slice(0, width), "mean": slice(width, 2 * width), "last+mean": slice(0, 2 * width)}
+            for pooling, layers in variants:
+                if (label, dataset, pooling, layers) in errors:
                     continue
-                clf = TimeNetClassifier(model=folder, layers=layers if layers == "auto" else None,
-                                        probability=False, random_state=0).fit_embeddings(E, y)
-                error = (float(np.mean(clf.predict_embeddings(Et) != yt)) if args.score == "test"
-                         else 1.0 - clf.cv_score_)
-                errors[(label, dataset, layers)] = error
-                rows.add({"model": label, "dataset": dataset, "layers": layers, "error": error,
+                clf = TimeNetClassifier(model=folder, layers=layers if layers == "auto" else None, pooling=pooling,
+                                        probability=False, random_state=0).fit_embeddings(E[:, part[pooling]], y)
+                error = (float(np.mean(clf.predict_embeddings(Et[:, part[pooling]]) != yt))
+                         if args.score == "test" else 1.0 - clf.cv_score_)
+                errors[(label, dataset, pooling, layers)] = error
+                rows.add({"model": label, "dataset": dataset, "pooling": pooling, "layers": layers, "error": error,
                           "score": args.score, "cap": cap, "n_train": int(len(y))})
-                print(f"{label} {dataset} {layers}: {error:.3f}", flush=True)
-    header = ["model", "dataset", *[f"layers {v}" for v in VARIANTS]]
+                print(f"{label} {dataset} {pooling} {layers}: {error:.3f}", flush=True)
+    header = ["model", "dataset", *[f"{p}, layers {layers}" for p, layers in variants]]
     what = ("error on the official test split" if args.score == "test" else
             "cross-validated error on the training split (the chosen setting's; no test split read"
             + (f"; at most {cap} training series a dataset, a stratified sample" if cap else "") + ")")
@@ -108,19 +120,23 @@ def main(argv=None):
     for label in labels:
         for dataset in names:
             lines.append(f"| {label} | {dataset} | " + " | ".join(
-                f"{errors[(label, dataset, v)]:.3f}" for v in VARIANTS) + " |")
-        means[label] = {v: float(np.mean([errors[(label, d, v)] for d in names])) for v in VARIANTS}
-        lines.append(f"| **{label}** | **mean** | " + " | ".join(f"**{means[label][v]:.4f}**" for v in VARIANTS)
-                     + " |")
-    if len(labels) > 1:  # each model against the first, dataset by dataset, with the default (layers auto)
+                f"{errors[(label, dataset, *v)]:.3f}" for v in variants) + " |")
+        means[label] = {" ".join(v): float(np.mean([errors[(label, d, *v)] for d in names])) for v in variants}
+        lines.append(f"| **{label}** | **mean** | " + " | ".join(f"**{means[label][' '.join(v)]:.4f}**"
+                                                                 for v in variants) + " |")
+        best = min(means[label], key=means[label].get)
+        lines.append(f"\n{label}: the lowest mean error is {best.replace(' ', ', layers ')} "
+                     f"({means[label][best]:.4f}).")
+    default = (TimeNetClassifier().pooling, "auto")
+    if len(labels) > 1 and default in variants:  # each model against the first, dataset by dataset, the default
         for label in labels[1:]:
-            better = sum(errors[(label, d, "auto")] < errors[(labels[0], d, "auto")] for d in names)
-            worse = sum(errors[(label, d, "auto")] > errors[(labels[0], d, "auto")] for d in names)
-            lines.append(f"\n{label} against {labels[0]} (layers auto): lower error on {better}, higher on {worse} "
-                         f"of {len(names)}.")
+            better = sum(errors[(label, d, *default)] < errors[(labels[0], d, *default)] for d in names)
+            worse = sum(errors[(label, d, *default)] > errors[(labels[0], d, *default)] for d in names)
+            lines.append(f"\n{label} against {labels[0]} (TimeNetClassifier()'s default features and layers): lower "
+                         f"error on {better}, higher on {worse} of {len(names)}.")
     summary = {"datasets": names, "score": args.score, "cap": cap, "mean_error": means,
                "seconds_this_invocation": round(time.time() - began),
-               "errors": {" ".join(k): v for k, v in errors.items()}}
+               "errors": {" ".join(k): v for k, v in errors.items()}, "poolings": poolings}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "tnc_choices.md").write_text("\n".join(lines) + "\n")

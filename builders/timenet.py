@@ -37,7 +37,10 @@ def validation_error(autoencoder, series, batch_size=256):
 
 class ValidationTNC:
     """TN-C error on the validation datasets after each epoch; keeps the weights of the lowest in
-    ``best_tnc.weights.h5`` (the best so far is read back from ``history.jsonl`` on resume)."""
+    ``best_tnc.weights.h5`` (the best so far is read back from ``history.jsonl`` on resume).
+
+    TN-C on the features ``TimeNetClassifier()`` uses (its ``pooling``; since 2026-11-25 each layer's final state
+    and its time mean, before that the final states alone), all layers, the SVM chosen by 3-fold CV."""
 
     def __init__(self, names, archive, out: Path, model):
         from tszoo.datasets import load_ucr
@@ -51,15 +54,18 @@ class ValidationTNC:
         self.best = min(done) if done else float("inf")
 
     def __call__(self, encoder) -> dict:
+        from tszoo.architectures.timenet import timenet_features
         from tszoo.checkpointing import replace_atomically
         from tszoo.estimators import TimeNetClassifier
         from tszoo.inference import embed
 
         errors = {}
+        pooling = TimeNetClassifier().pooling
+        features = timenet_features(encoder, pooling)  # the live encoder's layers: today's weights
         for name, (X, y, Xt, yt) in self.data.items():
-            clf = TimeNetClassifier(layers=None, cv=3, probability=False, random_state=0)
-            clf.fit_embeddings(embed(encoder, X), y)
-            errors[name] = float(np.mean(clf.predict_embeddings(embed(encoder, Xt)) != yt))
+            clf = TimeNetClassifier(layers=None, cv=3, probability=False, random_state=0, pooling=pooling)
+            clf.fit_embeddings(embed(features, X), y)
+            errors[name] = float(np.mean(clf.predict_embeddings(embed(features, Xt)) != yt))
         mean = float(np.mean(list(errors.values())))
         if mean < self.best:
             self.best = mean

@@ -38,6 +38,36 @@ def test_embedder_shapes_layers_and_input_forms(tiny_models, gunpoint):
         TimeNetEmbedder(model=str(tiny_models["timenet"]), layers=4).fit(X[:3])
 
 
+def test_embedder_pooling_averages_each_layer_over_the_valid_steps_only(tiny_models, gunpoint):
+    import keras
+
+    from tszoo.registry import load
+
+    X, *_ = gunpoint
+    path = str(tiny_models["timenet"])
+    features = {p: TimeNetEmbedder(model=path, pooling=p).fit(X[:6]).transform(X[:6])
+                for p in ("last", "mean", "last+mean")}
+    assert features["mean"].shape == (6, 24) and features["last+mean"].shape == (6, 48)
+    np.testing.assert_allclose(features["last+mean"], np.hstack([features["last"], features["mean"]]), atol=1e-5)
+    # the means of the published graph's own GRU outputs (computed here from the encoder as loaded, not rebuilt)
+    encoder = load(path)
+    sequences = keras.Model(encoder.input, [encoder.get_layer(f"encoder_gru_{i}").output[0] for i in (1, 2, 3)])
+    outputs = sequences.predict(X[:6, :, None], verbose=0)
+    np.testing.assert_allclose(features["mean"], np.hstack([o.mean(axis=1) for o in outputs]), atol=1e-5)
+    # over the valid steps only: a short series NaN-padded beside a full one = the short series alone
+    mean = TimeNetEmbedder(model=path, pooling="mean").fit(X[:2])
+    padded = np.full((2, 150), np.nan, np.float32)
+    padded[0], padded[1, :60] = X[0], X[1, :60]
+    np.testing.assert_allclose(mean.transform(padded)[1], mean.transform([X[1, :60]])[0], atol=1e-5)
+    assert not np.allclose(mean.transform(padded)[1], features["mean"][1], atol=1e-3)  # the cut part counted
+    layer2 = TimeNetEmbedder(model=path, pooling="last+mean", layers=2).fit(X[:6]).transform(X[:6])
+    np.testing.assert_allclose(layer2, features["last+mean"][:, np.r_[8:16, 32:40]], atol=1e-6)
+    with pytest.raises(ValueError, match="pooling='max'; expected one of"):
+        TimeNetEmbedder(model=path, pooling="max").fit(X[:3])
+    with pytest.raises(ValueError, match="needs a TimeNet encoder"):
+        TimeNetEmbedder(model=str(tiny_models["convtimenet"]), pooling="mean").fit(X[:3])
+
+
 def test_timenet_classifier_learns_and_follows_sklearn(tiny_models, gunpoint):
     X, y, Xt, yt = gunpoint
     clf = TimeNetClassifier(model=str(tiny_models["timenet"]), random_state=0, cv=3)
@@ -59,7 +89,8 @@ def test_timenet_classifier_chooses_the_layer_that_carries_the_classes(tiny_mode
     y = np.repeat([0, 1], 40)
     E = rng.normal(size=(80, 24))
     E[:, 8:16] += 1.5 * y[:, None]  # only layer 2's columns separate the classes; the rest is noise
-    clf = TimeNetClassifier(model=str(tiny_models["timenet"]), cv=4, probability=False, random_state=0)
+    clf = TimeNetClassifier(model=str(tiny_models["timenet"]), cv=4, probability=False, random_state=0,
+                            pooling="last")
     clf.fit_embeddings(E, y)
     assert clf.layers_ == 2 and set(clf.cv_results_) == {"all", "1", "2", "3"}
     assert clf.cv_results_["2"] > clf.cv_results_["1"] + 0.2
@@ -68,8 +99,17 @@ def test_timenet_classifier_chooses_the_layer_that_carries_the_classes(tiny_mode
     assert np.mean(clf.predict_embeddings(Et) == np.repeat([0, 1], 20)) > 0.9
     whole = TimeNetClassifier(layers=None, cv=4, probability=False, random_state=0).fit_embeddings(E, y)
     assert whole.layers_ is None and whole.columns_ is None
-    with pytest.raises(ValueError, match="whole embeddings"):
+    with pytest.raises(ValueError, match="whole features"):
         clf.fit_embeddings(E[:, :10], y)
+    # the default features, pooling="last+mean": final states (3 x 8), then time means (3 x 8); layer 2 owns
+    # columns 8:16 and 32:40
+    P = rng.normal(size=(80, 48))
+    P[:, 32:40] += 1.5 * y[:, None]
+    pooled = TimeNetClassifier(model=str(tiny_models["timenet"]), cv=4, probability=False, random_state=0)
+    assert pooled.fit_embeddings(P, y).layers_ == 2
+    np.testing.assert_array_equal(pooled.columns_, np.r_[8:16, 32:40])
+    with pytest.raises(ValueError, match="24 columns.*pooling they were made with"):
+        pooled.fit_embeddings(E, y)  # the paper's embedding given to a classifier expecting pooled features
 
 
 def test_timenet_in_pipeline_and_gridsearch(tiny_models, gunpoint):

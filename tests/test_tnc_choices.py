@@ -27,15 +27,25 @@ def test_cv_selection_caps_the_training_split_resumes_and_refuses_other_settings
             "--models", str(tiny_models["timenet"]), "--out", str(out)]
     tnc_choices.main([*argv, "--cap", "30"])
     rows = [json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines()]
-    assert len(rows) == 4 and {r["n_train"] for r in rows} == {30} and {r["cap"] for r in rows} == {30}
+    # 2 datasets x 3 poolings x (all layers, auto)
+    assert len(rows) == 12 and {r["n_train"] for r in rows} == {30} and {r["cap"] for r in rows} == {30}
+    assert {(r["pooling"], r["layers"]) for r in rows} == {(p, v) for p in ("last", "mean", "last+mean")
+                                                             for v in ("all", "auto")}
     assert all(0.0 <= r["error"] <= 1.0 for r in rows)
     summary = json.loads((out / "summary.json").read_text())
     # a rerun finds every row done: nothing is recomputed, the same table is written
     (out / "rows.jsonl").write_text("\n".join(json.dumps({**r, "error": 0.5}) for r in rows) + "\n")
     tnc_choices.main([*argv, "--cap", "30"])
     again = json.loads((out / "summary.json").read_text())
-    assert len((out / "rows.jsonl").read_text().splitlines()) == 4
+    assert len((out / "rows.jsonl").read_text().splitlines()) == 12
     assert all(v == 0.5 for v in again["mean_error"][next(iter(again["mean_error"]))].values())
     assert summary["cap"] == again["cap"] == 30
+    # rows made before pooling was a choice say nothing about it: they are the final states' ("last") rows
+    older = [{k: v for k, v in r.items() if not (k == "pooling" and v == "last")} for r in rows]
+    (out / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in older) + "\n")
+    tnc_choices.main([*argv, "--cap", "30"])
+    assert len((out / "rows.jsonl").read_text().splitlines()) == 12
     with pytest.raises(SystemExit, match="other settings"):
         tnc_choices.main([*argv, "--cap", "40"])
+    with pytest.raises(SystemExit, match="--poolings max: expected some of last, mean, last"):
+        tnc_choices.main([*argv, "--cap", "30", "--poolings", "max"])

@@ -13,7 +13,7 @@ Written against ``keras.ops`` only, so the builders run under TensorFlow and JAX
 """
 
 from tszoo.architectures.convtimenet import build_convtimenet, build_multihead, head_offsets, multihead_loss
-from tszoo.architectures.timenet import build_timenet, reconstruction_loss
+from tszoo.architectures.timenet import POOLINGS, build_timenet, reconstruction_loss, timenet_features
 
 ARCHITECTURES = {"timenet": build_timenet, "convtimenet": build_convtimenet}
 

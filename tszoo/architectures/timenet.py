@@ -8,7 +8,9 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from tszoo.layers import INPUT_NAME, SeriesStandardization, StepsLike, reversed_target
+from tszoo.layers import INPUT_NAME, MaskedGlobalAveragePooling, SeriesStandardization, StepsLike, reversed_target
+
+POOLINGS = ("last", "mean", "last+mean")
 
 
 def build_timenet(units: int = 60, num_layers: int = 3, dropout: float = 0.4, name: str = "timenet"):
@@ -56,6 +58,41 @@ def build_timenet(units: int = 60, num_layers: int = 3, dropout: float = 0.4, na
     reconstruction = layers.Dense(1, name="reconstruction")(y)
     autoencoder = keras.Model(series_in, reconstruction, name=name)
     return autoencoder, encoder
+
+
+def timenet_features(encoder, pooling: str = "last"):
+    """A model that turns series into TimeNet features, built from a (published) encoder's own layers.
+
+    Args:
+        encoder: a TimeNet encoder (what ``tszoo.load("timenet")`` gives): layers ``standardize`` and
+            ``encoder_gru_1``.. ``encoder_gru_L``.
+        pooling: what each GRU layer contributes, layer after layer:
+            ``"last"``: its state at the series' last valid step (the paper's embedding; the encoder itself is
+            returned); ``"mean"``: its outputs averaged over the series' valid steps; ``"last+mean"``: the
+            final states of all layers, then the means of all layers (twice the paper's width).
+
+    The time means see the whole series, where the final state of a GRU keeps mostly its end: on long series
+    (Cricket, 300 steps) TN-C on the final states alone loses most of what tells the classes apart.
+    """
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling={pooling!r}; expected one of {POOLINGS}")
+    if pooling == "last":
+        return encoder
+    names = [layer.name for layer in encoder.layers]
+    grus = sorted((n for n in names if n.startswith("encoder_gru_")), key=lambda n: int(n.rsplit("_", 1)[1]))
+    if "standardize" not in names or not grus:
+        raise ValueError(f"pooling={pooling!r} needs a TimeNet encoder (layers 'standardize' and "
+                         f"'encoder_gru_1'..); {encoder.name!r} has {names}")
+    series = keras.Input((None, 1), name=INPUT_NAME)
+    x, mask = encoder.get_layer("standardize")(series)
+    states, means = [], []
+    for level, name in enumerate(grus, start=1):
+        x, state = encoder.get_layer(name)(x, mask=mask)
+        states.append(state)
+        means.append(MaskedGlobalAveragePooling(name=f"mean_{level}")(x, mask))
+    parts = (states if pooling == "last+mean" else []) + means
+    features = layers.Concatenate(name="features")(parts) if len(parts) > 1 else parts[0]
+    return keras.Model(series, features, name=f"{encoder.name}_{pooling.replace('+', '_')}")
 
 
 def reconstruction_loss(series, reconstruction):
