@@ -17,5 +17,5 @@ from tszoo.architectures.timenet import POOLINGS, build_timenet, reconstruction_
 
 ARCHITECTURES = {"timenet": build_timenet, "convtimenet": build_convtimenet}
 
-__all__ = ["ARCHITECTURES", "build_convtimenet", "build_multihead", "build_timenet",
-           "head_offsets", "multihead_loss", "reconstruction_loss"]
+__all__ = ["ARCHITECTURES", "POOLINGS", "build_convtimenet", "build_multihead", "build_timenet",
+           "head_offsets", "multihead_loss", "reconstruction_loss", "timenet_features"]
