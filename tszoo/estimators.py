@@ -185,7 +185,9 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
         cv: folds for that search (fewer where a class has fewer series; with a single series in some class no
             search is possible: the whole embedding and the middle of the grid are taken, with a warning).
         probability: calibrate probabilities (Platt scaling on cross-validated SVM decisions) so that
-            :meth:`predict_proba` works; predictions are the SVM's own either way.
+            :meth:`predict_proba` works; :meth:`predict` and :meth:`decision_function` then come from those
+            probabilities too, so the three agree. ``False``: predictions are the SVM's own, as the paper's TN-C
+            (``benchmarks.timenet_table1`` uses that).
         random_state: seeds the folds and the SVM.
         n_jobs: parallel fits in the search.
 
@@ -286,7 +288,8 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
         svc = SVC(kernel="rbf", random_state=self.random_state, **self.best_params_)
         self.calibrated_ = None
         if self.probability and folds >= 2:
-            # Platt scaling on cross-validated decisions; predictions stay the SVM's own, fitted on all data.
+            # Platt scaling on cross-validated decisions of an SVM fitted on all data (ensemble=False); predict
+            # then takes the most probable class (see _calibrated).
             self.calibrated_ = CalibratedClassifierCV(svc, ensemble=False, cv=folds).fit(Z, codes)
             self.svc_ = self.calibrated_.calibrated_classifiers_[0].estimator
         else:
