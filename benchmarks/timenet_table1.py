@@ -11,6 +11,10 @@ defaults) run in the same process. Resumable: finished datasets are kept in ``<o
 rows made with another pooling is refused); a rerun does the rest. Writes ``table1.csv`` and ``table1.md`` and
 prints the table.
 
+``--untrained SEED`` is the baseline that says what pretraining gives TN-C: the same architecture with fresh random
+weights (``keras.utils.set_random_seed(SEED)`` then ``build_timenet()``, never trained), written once as a model
+folder ``<out>/model/timenet_untrained/1`` and evaluated exactly as ``--model`` would be.
+
 SVM parameters (C, gamma; ``tszoo.estimators.default_svm_grid``) are chosen by stratified 3-fold cross-validation on the training split only; where the
 training split has more than 2,000 series the search runs on a stratified sample of 2,000 of them (to bound the
 time on CPU) and the chosen SVM is then fitted on the whole training split.
@@ -95,6 +99,33 @@ def evaluate_dataset(model_name, name, archive, units, layers, pooling):
     return row
 
 
+def untrained_model(root: Path, seed: int) -> Path:
+    """``<root>/timenet_untrained/1``: TimeNet's encoder with fresh random weights of ``seed``, never trained (made
+    once; a folder made with another seed is refused)."""
+    folder = root / "timenet_untrained" / "1"
+    if folder.exists():
+        from tszoo.registry import info
+
+        made = info(str(folder))["training"]["seed"]
+        if made != seed:
+            raise SystemExit(f"{folder} holds the untrained model of seed {made}, not {seed}; use another --out")
+        return folder
+    import keras
+
+    from tszoo.architectures.timenet import build_timenet
+    from tszoo.publishing import publish_model
+
+    keras.utils.set_random_seed(seed)
+    _, encoder = build_timenet()
+    arguments = {"units": 60, "num_layers": 3, "dropout": 0.4}
+    return publish_model(encoder, "timenet_untrained", root=root, architecture="timenet", version=1,
+                         description="TimeNet's encoder with random weights, never trained: the baseline that says "
+                                     "what pretraining gives TN-C.",
+                         builder={"function": "tszoo.architectures.timenet.build_timenet", "arguments": arguments},
+                         training={"datasets": [], "epochs_run": 0, "seed": seed,
+                                   "how": "keras.utils.set_random_seed(seed); build_timenet(): not trained"})
+
+
 def add_minirocket(row, X, y, Xt, yt):
     """MiniRocket (aeon defaults, seed 0) on the same split, in the same run: what a user compares TN-C with."""
     peer = run_peer("minirocket", X, y, Xt, yt, seed=0)
@@ -174,6 +205,8 @@ def main(argv=None):
     parser.add_argument("--out", default="bench_out/timenet_table1")
     parser.add_argument("--pooling", default=None, help="the features (TimeNetEmbedder's pooling; default: "
                         "TimeNetClassifier()'s)")
+    parser.add_argument("--untrained", type=int, default=None, metavar="SEED",
+                        help="instead of --model: the architecture with fresh random weights of this seed")
     args = parser.parse_args(argv)
 
     from builders.data import archive_root, load_splits
@@ -183,6 +216,8 @@ def main(argv=None):
     names = args.datasets.split(",") if args.datasets else load_splits(archive)["timenet_test"]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.untrained is not None:
+        args.model = str(untrained_model(out / "model", args.untrained))
     done_path = out / "rows.jsonl"
     rows = [json.loads(x) for x in done_path.read_text().splitlines()] if done_path.exists() else []
     from tszoo.estimators import TimeNetClassifier
