@@ -115,9 +115,11 @@ def untrained_model(root: Path, seed: int) -> Path:
     from tszoo.architectures.timenet import build_timenet
     from tszoo.publishing import publish_model
 
+    import inspect
+
     keras.utils.set_random_seed(seed)
     _, encoder = build_timenet()
-    arguments = {"units": 60, "num_layers": 3, "dropout": 0.4}
+    arguments = {k: p.default for k, p in inspect.signature(build_timenet).parameters.items() if k != "name"}
     return publish_model(encoder, "timenet_untrained", root=root, architecture="timenet", version=1,
                          description="TimeNet's encoder with random weights, never trained: the baseline that says "
                                      "what pretraining gives TN-C.",
