@@ -6,6 +6,12 @@ two validations on the 6 ``timenet_validation`` datasets (never test sets): the 
 their series, and TN-C's error (an SVM on the embeddings of each one's official training split, scored on its
 test split; they are labelled). The weights of the epoch with the lowest of each are kept (``best.weights.h5``,
 ``best_tnc.weights.h5``); ``publish --select tnc|mse`` writes one into ``savedmodels/timenet/<version>``.
+
+A continued pretraining starts from a published encoder: ``--init-encoder timenet`` copies its GRU weights (the
+decoder starts fresh), ``--freeze-encoder`` trains the decoder alone (a first phase, so that a random decoder's
+gradients do not move the encoder), and a second run with ``--init <first run>`` trains both. ``--keep-every N``
+keeps every N-th epoch's checkpoint, so that the epoch can be chosen afterwards by another measurement
+(``publish --checkpoint``).
 """
 
 from __future__ import annotations
@@ -73,6 +79,27 @@ class ValidationTNC:
         return {"val_tnc_error": mean, **{f"tnc/{n}": round(e, 4) for n, e in errors.items()}}
 
 
+def copy_encoder(source, encoder) -> list[str]:
+    """Assign the GRU weights of ``source`` (a TimeNet encoder: a published one, loaded) to ``encoder``, layer by
+    layer by name; returns the names of the layers copied. Refuses another architecture."""
+    copied = []
+    for layer in encoder.layers:
+        if not layer.weights:
+            continue
+        try:
+            other = source.get_layer(layer.name)
+        except ValueError:
+            raise ValueError(f"the encoder to start from has no layer {layer.name!r}: it is not a TimeNet encoder "
+                             f"of this architecture (its layers: {[l.name for l in source.layers]})") from None
+        if [tuple(w.shape) for w in other.weights] != [tuple(w.shape) for w in layer.weights]:
+            raise ValueError(f"layer {layer.name!r}: the encoder to start from has weights of shapes "
+                             f"{[tuple(w.shape) for w in other.weights]}, this one "
+                             f"{[tuple(w.shape) for w in layer.weights]}: build it with the same units")
+        layer.set_weights(other.get_weights())
+        copied.append(layer.name)
+    return copied
+
+
 def train(args):
     import keras
 
@@ -83,6 +110,20 @@ def train(args):
 
     from tszoo.finetuning import cosine_schedule
 
+    if args.init and args.init_encoder:
+        raise SystemExit("--init and --init-encoder: give one (an earlier run's autoencoder, or a published encoder)")
+    if args.freeze_encoder and not (args.init or args.init_encoder):
+        raise SystemExit("--freeze-encoder trains the decoder of a given encoder: add --init-encoder or --init")
+    if args.keep_every < 0:
+        raise SystemExit(f"--keep-every {args.keep_every}: expected 0 (only the newest two) or a number of epochs")
+    init_encoder = None
+    if args.init_encoder:
+        from tszoo.registry import architecture_of, info
+
+        card = info(args.init_encoder)
+        if architecture_of(card) != "timenet":
+            raise SystemExit(f"--init-encoder {args.init_encoder}: a {architecture_of(card)} model, not TimeNet")
+        init_encoder = f"{card['name']}/{card['version']}"
     keras.utils.set_random_seed(args.seed)
     splits = load_splits(args.archive, args.splits)
     train_names, val_names = splits["timenet_train"], splits["timenet_validation"]
@@ -94,7 +135,9 @@ def train(args):
     settings = {k: getattr(args, k) for k in DEFAULTS} | {
         "train_datasets": train_names, "validation_datasets": val_names,
         "n_train_series": len(train_series), "n_validation_series": len(val_series),
-        "steps_per_epoch": steps_per_epoch, "strategy": args.strategy, "init": args.init, "hardware": hardware(),
+        "steps_per_epoch": steps_per_epoch, "strategy": args.strategy, "init": args.init,
+        "init_encoder": init_encoder, "freeze_encoder": args.freeze_encoder, "keep_every": args.keep_every,
+        "hardware": hardware(),
         "optimizer": f"Adam, global-norm clipping at {args.clipnorm}, linear warm-up for {args.warmup_epochs} "
                      f"epoch(s) then cosine decay to 2% over {args.epochs} epochs",
         "dropout_placement": "between GRU layers only (never on the series: one mask per sequence would drop "
@@ -105,6 +148,12 @@ def train(args):
     strategy = default_strategy(args.strategy)
     with scope(strategy):
         autoencoder, encoder = build_timenet(args.units, args.num_layers, args.dropout)
+        if args.init_encoder:
+            from tszoo.registry import load
+
+            copy_encoder(load(args.init_encoder), encoder)
+        if args.freeze_encoder:
+            encoder.trainable = False  # before the optimizer is built on the trainable variables
         schedule = cosine_schedule(args.learning_rate, args.epochs * steps_per_epoch,
                                    round(args.warmup_epochs * steps_per_epoch))
         optimizer = keras.optimizers.Adam(schedule, global_clipnorm=args.clipnorm or None)
@@ -112,7 +161,7 @@ def train(args):
         # A later phase of a schedule: start from an earlier run's best weights (recorded in settings.json).
         autoencoder.load_weights(str(Path(args.init) / "best.weights.h5"))
     trainer = Trainer(autoencoder, optimizer, lambda batch, out: reconstruction_loss(batch, out), out,
-                      strategy=strategy, batch_signature=batch_signature())
+                      strategy=strategy, batch_signature=batch_signature(), keep_every=args.keep_every)
     tnc = ValidationTNC(val_names, archive_root(args.archive), out, autoencoder)
     began = time.time()
     history = trainer.fit(
@@ -172,6 +221,8 @@ def publish(args):
     extra = json.loads(Path(args.card).read_text()) if args.card else {}
     schedule = "; ".join(f"phase {i + 1}: Adam lr {s['learning_rate']}, batch {s['batch_size']}, "
                          f"{len(h)} epoch(s)" + (" from phase {}'s best epoch".format(i) if s.get("init") else "")
+                         + (f" from {s['init_encoder']}'s encoder, decoder fresh" if s.get("init_encoder") else "")
+                         + (", encoder frozen (decoder alone)" if s.get("freeze_encoder") else "")
                          for i, (s, h) in enumerate(phases))
     path = publish_model(
         encoder, args.name, architecture="timenet", root=args.root or DEFAULT_MODELS, version=args.version,
@@ -206,6 +257,11 @@ def main(argv=None):
 
     parser, t = recipe_parser("python -m builders.timenet", __doc__, "timenet", DEFAULTS)
     t.add_argument("--init", default=None, help="start from the best weights of this earlier run (a second phase)")
+    t.add_argument("--init-encoder", default=None,
+                   help="start the encoder from this published TimeNet (a name or a version folder); decoder fresh")
+    t.add_argument("--freeze-encoder", action="store_true", help="train the decoder alone")
+    t.add_argument("--keep-every", type=int, default=0,
+                   help="also keep every N-th epoch's checkpoint (default 0: only the newest two)")
     parser.publish_parser.add_argument("--select", choices=["tnc", "mse"], default=None,
                                 help="which validation picks the epoch (default: tnc when the run recorded it)")
     parser.publish_parser.add_argument("--checkpoint", type=int, default=None,

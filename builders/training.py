@@ -234,10 +234,11 @@ class Trainer:
         strategy: a ``tf.distribute.Strategy`` (TensorFlow only); default: the default strategy.
         batch_signature: the ``tf.TensorSpec`` structure of one batch (TensorFlow), so that batches of any length
             or size run through one traced step.
+        max_to_keep, keep_every: the checkpoints kept (:class:`tszoo.checkpointing.Checkpoint`).
     """
 
     def __init__(self, model, optimizer, loss, out_dir, *, inputs=None, strategy=None, batch_signature=None,
-                 max_to_keep: int = 2):
+                 max_to_keep: int = 2, keep_every: int = 0):
         self.model, self.optimizer = model, optimizer
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -255,7 +256,7 @@ class Trainer:
                                         batch_signature)
         else:
             raise ValueError(f"the training loop runs under the TensorFlow or JAX backend, not {backend()!r}")
-        self.checkpoint = Checkpoint(self.out_dir / "checkpoints", model, optimizer, max_to_keep)
+        self.checkpoint = Checkpoint(self.out_dir / "checkpoints", model, optimizer, max_to_keep, keep_every)
         self.best = math.inf
 
     def restore(self) -> int:

@@ -335,3 +335,61 @@ def test_precise_batchnorm_under_jax_jitted_equals_eager():
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
     assert any(np.ptp(a) > 0 for a in jitted)  # statistics, not the initial zeros and ones
 
+
+
+def test_checkpoints_keep_the_newest_and_every_nth(tmp_path):
+    """``keep_every=N`` keeps ``ckpt-N``, ``ckpt-2N``, ... beside the newest two: candidates to choose among after
+    a run; without it only the newest two stay."""
+    from tszoo.checkpointing import Checkpoint
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    optimizer = keras.optimizers.Adam()
+    optimizer.build(model.trainable_variables)
+    for keep_every, kept in ((0, [6, 7]), (3, [3, 6, 7])):
+        checkpoint = Checkpoint(tmp_path / str(keep_every), model, optimizer, 2, keep_every)
+        for epoch in range(1, 8):
+            checkpoint.save(epoch, {"epoch": epoch})
+        assert sorted(int(p.stem.split("-")[1]) for p in checkpoint.folder.glob("ckpt-*.npz")) == kept
+    with pytest.raises(ValueError, match="keep_every"):
+        Checkpoint(tmp_path / "x", model, optimizer, 2, -1)
+
+
+def test_timenet_continued_from_a_published_encoder(tmp_path):
+    """``--init-encoder`` starts from a published encoder with a fresh decoder; ``--freeze-encoder`` trains the
+    decoder alone (the encoder's embeddings stay the published ones); a second phase with ``--init`` trains both;
+    the card's schedule says all of it. Misuse is refused with a reason."""
+    import tszoo
+    from builders.timenet import copy_encoder
+    from tszoo.registry import info
+
+    archive, root = tiny_archive(tmp_path), tmp_path / "models"
+    small = ["--archive", str(archive), "--batch-size", "8", "--quiet", "--units", "6", "--num-layers", "2"]
+    base, frozen, both = tmp_path / "base", tmp_path / "frozen", tmp_path / "both"
+    _run(["-m", "builders.timenet", "train", *small, "--out", str(base), "--epochs", "2"], "tensorflow")
+    _run(["-m", "builders.timenet", "publish", "--run", str(base), "--root", str(root)], "tensorflow")
+    published = str(root / "timenet" / "1")
+    _run(["-m", "builders.timenet", "train", *small, "--out", str(frozen), "--epochs", "4", "--keep-every", "2",
+          "--init-encoder", published, "--freeze-encoder"], "tensorflow")
+    assert sorted(p.name for p in (frozen / "checkpoints").glob("ckpt-*.npz")) == [
+        "ckpt-2.npz", "ckpt-3.npz", "ckpt-4.npz"]
+    settings = json.loads((frozen / "settings.json").read_text())
+    assert settings["init_encoder"] == "timenet/1" and settings["freeze_encoder"] is True
+    _run(["-m", "builders.timenet", "train", *small, "--out", str(both), "--epochs", "2", "--init", str(frozen)],
+         "tensorflow")
+    for run, version in ((frozen, 2), (both, 3)):
+        _run(["-m", "builders.timenet", "publish", "--run", str(run), "--root", str(root), "--select", "mse"],
+             "tensorflow")
+    x = np.sin(np.linspace(0, 6, 30, dtype=np.float32))[None, :, None]
+    embed = lambda version: tszoo.load(str(root / "timenet" / str(version))).predict(x, verbose=0)
+    np.testing.assert_allclose(embed(2), embed(1), rtol=1e-6, atol=1e-7)  # frozen: the published encoder
+    assert np.abs(embed(3) - embed(1)).max() > 1e-4  # the second phase trained it
+    schedule = info(str(root / "timenet" / "3"))["training"]["schedule"]
+    assert "timenet/1's encoder, decoder fresh, encoder frozen" in schedule and "phase 2" in schedule
+    assert [h["loss"] for h in _history(frozen)][-1] < _history(frozen)[0]["loss"]  # the decoder learned
+
+    refused = _run(["-m", "builders.timenet", "train", *small, "--out", str(tmp_path / "x"), "--freeze-encoder"],
+                   "tensorflow", check=False)
+    assert refused.returncode != 0 and "--init-encoder or --init" in refused.stderr
+    _, wider = build_timenet(units=8, num_layers=2, dropout=0.0)
+    with pytest.raises(ValueError, match="same units"):
+        copy_encoder(tszoo.load(published), wider)

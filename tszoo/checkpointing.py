@@ -68,12 +68,17 @@ class Checkpoint:
     """Model variables (weights, statistics, dropout seed states), optimizer variables and a small JSON state, in
     one ``ckpt-<n>.npz``; ``latest`` names the newest and is replaced atomically after it is written.
 
-    Plain arrays, so a checkpoint written under one Keras backend restores under another.
+    Plain arrays, so a checkpoint written under one Keras backend restores under another. The newest
+    ``max_to_keep`` are kept, and with ``keep_every=N`` also every N-th (``ckpt-N``, ``ckpt-2N``, ...: candidates to
+    choose among after the run).
     """
 
-    def __init__(self, folder, model, optimizer, max_to_keep: int = 2):
+    def __init__(self, folder, model, optimizer, max_to_keep: int = 2, keep_every: int = 0):
+        if int(keep_every) < 0:
+            raise ValueError(f"keep_every={keep_every!r}; expected 0 (keep only the newest) or an integer >= 1")
         self.folder = Path(folder)
         self.model, self.optimizer, self.max_to_keep = model, optimizer, max_to_keep
+        self.keep_every = int(keep_every)
 
     @property
     def latest(self) -> Path | None:
@@ -97,7 +102,8 @@ class Checkpoint:
         replace_atomically(self.folder / "latest", lambda tmp: tmp.write_text(path.name))
         kept = sorted(self.folder.glob("ckpt-*.npz"), key=lambda p: int(p.stem.split("-")[1]))
         for old in kept[: -self.max_to_keep]:
-            old.unlink(missing_ok=True)
+            if not (self.keep_every and int(old.stem.split("-")[1]) % self.keep_every == 0):
+                old.unlink(missing_ok=True)
         return path
 
     def restore(self, path=None) -> dict:
