@@ -12,6 +12,10 @@ and classifier are ``TimeNetClassifier()``'s (its pooling; standardised features
 cross-validation, all layers). Choosing a checkpoint this way is a choice made on training splits only; the
 chosen one is then scored on the official test splits by ``benchmarks.timenet_table1``.
 
+``--average 25,30,35`` adds one more candidate, ``<run>@avg25,30,35``: the uniform average of those kept
+checkpoints' weights (stochastic weight averaging after the fact; TimeNet has no batch-norm statistics to
+recompute). It needs no training and often generalises better than any single epoch; it is measured, not assumed.
+
 Resumable: every finished ``(dataset, candidate)`` error is a line of ``<out>/rows.jsonl``. Writes
 ``timenet_candidates.md`` (each candidate's mean error with the run's own validation numbers for that epoch, each
 against the first ``--against`` model, paired over the datasets; per-dataset errors) and ``summary.json``.
@@ -43,6 +47,33 @@ def checkpoint_encoder(run: Path, path: Path):
     return encoder
 
 
+def averaged_encoder(run: Path, paths):
+    """The encoder whose weights are the uniform average of several checkpoints' (their integer variables, the
+    dropout seed states, are the last checkpoint's)."""
+    from tszoo.architectures.timenet import build_timenet
+
+    if len(paths) < 2:
+        raise ValueError(f"averaging needs at least two checkpoints; got {len(paths)}")
+    settings = json.loads((run / "settings.json").read_text())
+    autoencoder, encoder = build_timenet(settings["units"], settings["num_layers"], settings["dropout"])
+    files = [np.load(p) for p in paths]
+    try:
+        names = sorted(k for k in files[-1].files if k.startswith("model/"))
+        if len(names) != len(autoencoder.variables) or any(sorted(k for k in f.files if k.startswith("model/"))
+                                                            != names for f in files):
+            raise ValueError(f"{[str(p) for p in paths]}: these checkpoints do not hold the same variables as "
+                             f"this run's architecture ({len(autoencoder.variables)})")
+        for name, variable in zip(names, autoencoder.variables):
+            last = files[-1][name]
+            value = (np.mean([f[name] for f in files], axis=0, dtype=np.float64).astype(last.dtype)
+                     if np.issubdtype(last.dtype, np.floating) else last)
+            variable.assign(value)
+    finally:
+        for f in files:
+            f.close()
+    return encoder
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", required=True, help="a builders.timenet run folder (settings.json, checkpoints/)")
@@ -50,6 +81,9 @@ def main(argv=None):
     parser.add_argument("--against", default="timenet",
                         help="comma-separated published names or version folders scored the same way (the first is "
                              "the reference of the paired comparisons)")
+    parser.add_argument("--average", default=None, metavar="EPOCHS",
+                        help="comma-separated kept epochs (two or more) whose averaged weights are one more "
+                             "candidate")
     parser.add_argument("--archive", default=None)
     parser.add_argument("--datasets", default="timenet_test", help="a group of splits.json or comma-separated names")
     parser.add_argument("--cap", type=int, default=1000, help="training series at most per dataset")
@@ -71,7 +105,10 @@ def main(argv=None):
         raise SystemExit(f"--run {run}: no settings.json there; expected a builders.timenet run folder")
     kept = kept_checkpoints(run)
     epochs = sorted(kept) if args.epochs is None else [int(e) for e in args.epochs.split(",")]
-    missing = [e for e in epochs if e not in kept]
+    averaged = [] if args.average is None else sorted({int(e) for e in args.average.split(",")})
+    if args.average is not None and len(averaged) < 2:
+        raise SystemExit(f"--average {args.average}: give two or more kept epochs")
+    missing = [e for e in epochs + averaged if e not in kept]
     if missing:
         raise SystemExit(f"--epochs: no checkpoint of epoch(s) {missing} in {run / 'checkpoints'} (kept: "
                          f"{sorted(kept)}); train with --keep-every to keep more")
@@ -84,6 +121,8 @@ def main(argv=None):
         card = info(model)
         references.append((f"{card['name']}/{card['version']}", model))
     candidates = [(ref, model) for ref, model in references] + [(f"{run.name}@{e}", e) for e in epochs]
+    if averaged:
+        candidates.append((f"{run.name}@avg{','.join(map(str, averaged))}", tuple(averaged)))
     settings = {"run": str(run), "pooling": pooling, "cap": args.cap, "score": "holdout"}
     out = Path(args.out or f"bench_out/timenet_candidates_{run.name}")
     rows = Rows(out, key=("dataset", "candidate"))
@@ -94,7 +133,12 @@ def main(argv=None):
         todo = [n for n in names if not rows.done(dataset=n, candidate=candidate)]
         if not todo:
             continue
-        encoder = load_cached(source) if isinstance(source, str) else checkpoint_encoder(run, kept[source])
+        if isinstance(source, str):
+            encoder = load_cached(source)
+        elif isinstance(source, tuple):
+            encoder = averaged_encoder(run, [kept[e] for e in source])
+        else:
+            encoder = checkpoint_encoder(run, kept[source])
         features = timenet_features(encoder, pooling)
         for name in todo:
             if name not in data:
