@@ -3,6 +3,7 @@ error, and its ``table1`` arm Table 1's classifier, on the same embeddings."""
 
 import json
 
+import pytest
 from archive import tiny_archive
 
 
@@ -24,10 +25,22 @@ def test_default_arm_is_what_timenetclassifier_gives(tmp_path, tiny_models):
         assert abs(r["default"] - (1 - users.score(Xt, yt))) < 1e-12
         paper = TimeNetClassifier(model=model, random_state=0, cv=3, probability=False).fit(X, y)
         assert abs(r["table1"] - (1 - paper.score(Xt, yt))) < 1e-12
+        folds = TimeNetClassifier(model=model, random_state=0, probability=False).fit(X, y)
+        assert abs(r["cv5"] - (1 - folds.score(Xt, yt))) < 1e-12
     report = (out / "tnc_users_default.md").read_text()
-    assert "| SinA | 30 |" in report and "paired se" in report
+    assert "| SinA | 30 |" in report and "5 folds against 3" in report
     # resumable: a rerun keeps the finished rows as they are
-    (out / "rows.jsonl").write_text("".join(json.dumps({**r, "default": 0.5, "table1": 0.25}) + "\n" for r in rows))
+    fake = {"default": 0.5, "table1": 0.25, "cv5": 0.125}
+    (out / "rows.jsonl").write_text("".join(json.dumps({**r, **fake}) + "\n" for r in rows))
     tnc_users_default.main(argv)
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["mean_error"] == {"table1": 0.25, "default": 0.5} and summary["datasets"] == 2
+    assert summary["mean_error"] == fake and summary["datasets"] == 2
+    with pytest.raises(SystemExit, match="other settings"):  # rows scored on test splits are not mixed in
+        tnc_users_default.main([*argv, "--score", "holdout"])
+
+    # --score holdout reads no test split: fitted on two thirds of the training split, scored on the rest
+    for test in archive.glob("*/*_TEST.tsv"):
+        test.write_text("not a series\n")
+    tnc_users_default.main([*argv[:-1], str(tmp_path / "holdout"), "--score", "holdout"])
+    held = [json.loads(x) for x in (tmp_path / "holdout" / "rows.jsonl").read_text().splitlines()]
+    assert [(r["n_train"], r["n_scored"], r["score"]) for r in held] == [(20, 10, "holdout")] * 2
