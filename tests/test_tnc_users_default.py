@@ -7,11 +7,14 @@ import pytest
 from archive import tiny_archive
 
 
-def test_default_arm_is_what_timenetclassifier_gives(tmp_path, tiny_models):
+def test_default_arm_is_what_timenetclassifier_gives(tmp_path, tiny_models, monkeypatch):
+    import benchmarks.common
     from benchmarks import tnc_users_default
     from tszoo.datasets import load_ucr
     from tszoo.estimators import TimeNetClassifier
 
+    # the published references (../shared) are not needed: a fresh clone without them runs it
+    monkeypatch.setattr(benchmarks.common, "REFERENCE", tmp_path / "no_such_reference.csv")
     archive, out, model = tiny_archive(tmp_path, series_per_split=30), tmp_path / "out", str(tiny_models["timenet"])
     argv = ["--model", model, "--archive", str(archive), "--datasets", "SinA,SinC", "--out", str(out)]
     tnc_users_default.main(argv)
