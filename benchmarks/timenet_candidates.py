@@ -14,7 +14,8 @@ chosen one is then scored on the official test splits by ``benchmarks.timenet_ta
 
 ``--average 25,30,35`` adds one more candidate, ``<run>@avg25,30,35``: the uniform average of those kept
 checkpoints' weights (stochastic weight averaging after the fact; TimeNet has no batch-norm statistics to
-recompute). It needs no training and often generalises better than any single epoch; it is measured, not assumed.
+recompute). It needs no training; whether it beats the single epochs is measured, not assumed (on runs/timenet_v2k
+and the warm start it did not: ``benchmarks/results/timenet_candidates_v2k.md``, ``timenet_candidates_warm.md``).
 
 Resumable: every finished ``(dataset, candidate)`` error is a line of ``<out>/rows.jsonl``. Writes
 ``timenet_candidates.md`` (each candidate's mean error with the run's own validation numbers for that epoch, each
@@ -110,7 +111,7 @@ def main(argv=None):
         raise SystemExit(f"--average {args.average}: give two or more kept epochs")
     missing = [e for e in epochs + averaged if e not in kept]
     if missing:
-        raise SystemExit(f"--epochs: no checkpoint of epoch(s) {missing} in {run / 'checkpoints'} (kept: "
+        raise SystemExit(f"--epochs/--average: no checkpoint of epoch(s) {missing} in {run / 'checkpoints'} (kept: "
                          f"{sorted(kept)}); train with --keep-every to keep more")
     archive = archive_root(args.archive)
     splits = load_splits(archive)
