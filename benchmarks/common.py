@@ -25,8 +25,13 @@ def as_float(v):
     return float(v) if v not in ("", None) else None
 
 
-def reference_table(path=REFERENCE) -> dict[str, dict]:
-    """Published per-dataset results (DTW, TimeNet paper, ResNet, FCN, InceptionTime), by dataset name."""
+def reference_table(path=None, required: bool = True) -> dict[str, dict]:
+    """Published per-dataset results (DTW, TimeNet paper, ResNet, FCN, InceptionTime), by dataset name (``path``
+    default ``REFERENCE``, in ``../shared``). ``required=False``: an empty table where the file is absent (a fresh
+    clone without ``../shared``), for scripts that only add a reference column or an order from it."""
+    path = Path(REFERENCE if path is None else path)
+    if not required and not path.exists():
+        return {}
     with open(path) as f:
         return {row["dataset"]: row for row in csv.DictReader(f)}
 

@@ -80,7 +80,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import REFERENCE, Rows, reference_table, write_report
+from benchmarks.common import Rows, reference_table, write_report
 
 ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "ctn_default", "scratch",
         "minirocket", "dtw", "combo_frozen_minirocket")  # combo_*: with a peer, never in TSZOO_ARMS
@@ -558,7 +558,7 @@ def main(argv=None):
             raise SystemExit(str(error)) from None
     if args.score_on == "rest":
         names = scorable(names, archive, ks, args.draws, say=not args.shard)
-    reference = reference_table() if REFERENCE.exists() else {}  # only orders datasets and names classes
+    reference = reference_table(required=False)  # only orders datasets and names classes
     versions = {m: f"{info(getattr(args, m))['name']}/{info(getattr(args, m))['version']}"
                 for m in ("timenet", "convtimenet")}
     rows = Rows(args.out, key=("dataset", "k", "draw", "arm"))

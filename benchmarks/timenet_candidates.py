@@ -37,13 +37,19 @@ def kept_checkpoints(run: Path) -> dict[int, Path]:
     return {int(p.stem.split("-")[1]): p for p in sorted((run / "checkpoints").glob("ckpt-*.npz"))}
 
 
-def checkpoint_encoder(run: Path, path: Path):
-    """The encoder of a checkpoint of a ``builders.timenet`` run, built with the run's settings."""
+def run_autoencoder(run: Path):
+    """A fresh (autoencoder, encoder) of a ``builders.timenet`` run's architecture, from its settings."""
     from tszoo.architectures.timenet import build_timenet
-    from tszoo.checkpointing import load_model_values
 
     settings = json.loads((run / "settings.json").read_text())
-    autoencoder, encoder = build_timenet(settings["units"], settings["num_layers"], settings["dropout"])
+    return build_timenet(settings["units"], settings["num_layers"], settings["dropout"])
+
+
+def checkpoint_encoder(run: Path, path: Path):
+    """The encoder of a checkpoint of a ``builders.timenet`` run, built with the run's settings."""
+    from tszoo.checkpointing import load_model_values
+
+    autoencoder, encoder = run_autoencoder(run)
     load_model_values(path, autoencoder)
     return encoder
 
@@ -51,12 +57,9 @@ def checkpoint_encoder(run: Path, path: Path):
 def averaged_encoder(run: Path, paths):
     """The encoder whose weights are the uniform average of several checkpoints' (their integer variables, the
     dropout seed states, are the last checkpoint's)."""
-    from tszoo.architectures.timenet import build_timenet
-
     if len(paths) < 2:
         raise ValueError(f"averaging needs at least two checkpoints; got {len(paths)}")
-    settings = json.loads((run / "settings.json").read_text())
-    autoencoder, encoder = build_timenet(settings["units"], settings["num_layers"], settings["dropout"])
+    autoencoder, encoder = run_autoencoder(run)
     files = [np.load(p) for p in paths]
     try:
         names = sorted(k for k in files[-1].files if k.startswith("model/"))

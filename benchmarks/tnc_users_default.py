@@ -40,7 +40,7 @@ def main(argv=None):
     parser.add_argument("--out", default="bench_out/tnc_users_default")
     args = parser.parse_args(argv)
 
-    from benchmarks.common import REFERENCE, Rows, paired, reference_table, write_report
+    from benchmarks.common import Rows, paired, reference_table, write_report
     from benchmarks.timenet_table1 import tnc_error
     from benchmarks.tnc_feature_variants import holdout_split
     from builders.data import archive_root, load_splits
@@ -80,7 +80,7 @@ def main(argv=None):
         print(f"{name}: " + ", ".join(f"{arm} {row[arm]:.3f}" for arm in ARMS), flush=True)
 
     done = [r for n in names for r in rows.rows if r["dataset"] == n and r["model"] == model]
-    reference = reference_table() if REFERENCE.exists() else {}  # the paper's column, where ../shared is
+    reference = reference_table(required=False)  # the paper's column, where ../shared is
     paper = {r["dataset"]: reference.get(r["dataset"], {}).get("timenet_paper_tn_c_error") for r in done}
     mean = {arm: float(np.mean([r[arm] for r in done])) for arm in ARMS}
     p = paired([1 - r["default"] for r in done], [1 - r["table1"] for r in done])
