@@ -36,6 +36,16 @@ def reference_table(path=None, required: bool = True) -> dict[str, dict]:
         return {row["dataset"]: row for row in csv.DictReader(f)}
 
 
+def versus_archive_dtw(error: float, reference_row: dict) -> str:
+    """``"win"``, ``"tie"`` or ``"loss"`` of a test error against the archive's DTW (learned warping window) on
+    that dataset, compared to the 3 decimals the archive publishes; ``"-"`` where the reference has none."""
+    dtw = as_float(reference_row.get("ucr_dtw_learned_w_error"))
+    if dtw is None:
+        return "-"
+    ours, theirs = round(error, 3), round(dtw, 3)
+    return "win" if ours < theirs else "tie" if ours == theirs else "loss"
+
+
 def paired(new, old, tie: float = 1e-12) -> dict:
     """Per-dataset paired comparison of two accuracy vectors: the mean difference ``new - old`` and its standard
     error (fractions, None for one dataset), and on how many datasets ``new`` is ahead, tied (within ``tie``) or

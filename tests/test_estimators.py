@@ -76,6 +76,13 @@ def test_timenet_classifier_learns_and_follows_sklearn(tiny_models, gunpoint):
     assert clf.score(Xt, yt) > 0.6  # chance is 0.5
     proba = clf.predict_proba(Xt)
     assert proba.shape == (60, 2) and np.allclose(proba.sum(1), 1)
+    # predict and decision_function are the SVM's own (as without calibration); predict_proba is calibrated
+    plain = TimeNetClassifier(model=str(tiny_models["timenet"]), random_state=0, cv=3, probability=False).fit(X, y)
+    np.testing.assert_array_equal(clf.predict(Xt), plain.predict(Xt))
+    np.testing.assert_allclose(clf.decision_function(Xt), plain.decision_function(Xt))
+    np.testing.assert_array_equal(clf.predict(Xt), clf.classes_[(clf.decision_function(Xt) > 0).astype(int)])
+    assert not hasattr(plain, "predict_proba")
+    assert not np.allclose(proba.max(1), 1.0)  # probabilities, not the SVM's hard votes
     assert "C" in clf.best_params_ and "gamma" in clf.best_params_
     twin = clone(clf)
     assert twin.get_params() == clf.get_params() and not hasattr(twin, "svc_")

@@ -185,9 +185,12 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
         cv: folds for that search (fewer where a class has fewer series; with a single series in some class no
             search is possible: the whole embedding and the middle of the grid are taken, with a warning).
         probability: calibrate probabilities (Platt scaling on cross-validated SVM decisions) so that
-            :meth:`predict_proba` works; :meth:`predict` and :meth:`decision_function` then come from those
-            probabilities too, so the three agree. ``False``: predictions are the SVM's own, as the paper's TN-C
-            (``benchmarks.timenet_table1`` uses that).
+            :meth:`predict_proba` works. :meth:`predict` and :meth:`decision_function` are the SVM's own either
+            way, as the paper's TN-C and scikit-learn's ``SVC(probability=True)``: on a few series the most
+            probable class can differ from the one predicted. (Until 2026-12-06 ``predict`` took the most
+            probable class; on a held-out third of the 30 test datasets' training splits that erred on 0.82
+            points more, se 0.47: ``benchmarks/results/tnc_users_default_holdout.md``.) ``False``: no
+            calibration (faster), no :meth:`predict_proba`.
         random_state: seeds the folds and the SVM.
         n_jobs: parallel fits in the search.
 
@@ -288,8 +291,8 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
         svc = SVC(kernel="rbf", random_state=self.random_state, **self.best_params_)
         self.calibrated_ = None
         if self.probability and folds >= 2:
-            # Platt scaling on cross-validated decisions of an SVM fitted on all data (ensemble=False); predict
-            # then takes the most probable class (see _calibrated).
+            # Platt scaling on cross-validated decisions of an SVM fitted on all data (ensemble=False); that SVM
+            # predicts (as without calibration), the calibration gives predict_proba.
             self.calibrated_ = CalibratedClassifierCV(svc, ensemble=False, cv=folds).fit(Z, codes)
             self.svc_ = self.calibrated_.calibrated_classifiers_[0].estimator
         else:
@@ -315,27 +318,22 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         return _series_tags(self, super().__sklearn_tags__())
 
-    def _calibrated(self):
-        """With calibrated probabilities, predict, predict_proba and decision_function all come from them, so
-        they agree (the most probable class is the one predicted and the highest decision)."""
-        return getattr(self, "calibrated_", None) is not None
-
     def _proba_available(self):
         # unfitted: available (and refused with NotFittedError); fitted: only where calibration was possible
         return self.probability and getattr(self, "calibrated_", True) is not None
 
-    def _scores(self, E):
-        Z = self.scaler_.transform(self._columns(E))
-        if self._calibrated():
-            return self.calibrated_.predict_proba(Z)
-        return None
-
     def predict_embeddings(self, E):
+        """:meth:`predict` on features of ``TimeNetEmbedder(pooling=self.pooling)``: the SVM's own predictions."""
         check_is_fitted(self, "svc_")
-        proba = self._scores(E)
-        if proba is not None:
-            return self.classes_[proba.argmax(1)]
         return self.classes_[self.svc_.predict(self.scaler_.transform(self._columns(E)))]
+
+    def predict_proba_embeddings(self, E):
+        """:meth:`predict_proba` on features of ``TimeNetEmbedder(pooling=self.pooling)``."""
+        check_is_fitted(self, "svc_")
+        if getattr(self, "calibrated_", None) is None:
+            raise AttributeError("predict_proba needs probability=True and at least 2 training series per class "
+                                 "for its calibration")
+        return self.calibrated_.predict_proba(self.scaler_.transform(self._columns(E)))
 
     def predict(self, X):
         check_is_fitted(self, "svc_")
@@ -343,22 +341,15 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
 
     @available_if(_proba_available)
     def predict_proba(self, X):
+        """Platt-calibrated class probabilities (columns in the order of ``classes_``)."""
         check_is_fitted(self, "svc_")
-        proba = self._scores(self._embed(X))
-        if proba is None:
-            raise AttributeError("predict_proba needs at least 2 training series per class for its calibration")
-        return proba
+        return self.predict_proba_embeddings(self._embed(X))
 
     def decision_function(self, X):
-        """The SVM's decision values; with calibrated probabilities, their log-odds (binary) or logarithms, so
-        that every method ranks the classes the same way."""
+        """The SVM's decision values (scikit-learn's ``SVC.decision_function``): they rank the classes as
+        :meth:`predict` does."""
         check_is_fitted(self, "svc_")
-        E = self._embed(X)
-        proba = self._scores(E)
-        if proba is None:
-            return self.svc_.decision_function(self.scaler_.transform(self._columns(E)))
-        logp = np.log(np.clip(proba, 1e-12, 1.0))
-        return logp[:, 1] - logp[:, 0] if proba.shape[1] == 2 else logp
+        return self.svc_.decision_function(self.scaler_.transform(self._columns(self._embed(X))))
 
 
 class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
