@@ -148,6 +148,27 @@ class EpochBatches(keras.utils.PyDataset):
         self.epoch += 1
         self.order = self._order()
 
+    def tf_dataset(self, epochs: int):
+        """The batches that ``model.fit(self, epochs=epochs)`` feeds, as one ``tf.data`` pipeline that gathers them
+        from the data by index: the same numbers without a Python call per batch (fit it with
+        ``steps_per_epoch=self.steps``). A fit on a PyDataset first reads two batches to learn their shapes and
+        then trains from the next epoch on, so its first trained epoch is ``self.epoch + 1`` and this one's too
+        (a fit on it is tested to give the same weights). With a few series that call was much of a step: 36
+        fits on GunPoint, ArrowHead and ItalyPowerDemand at 1, 5 and 10 series per class, pretrained and from
+        scratch, took 141 s instead of 215 (at 1 per class 23 s instead of 57; the 2-core CPU, alone; the A/B script
+        is in the message of the commit that brought this). Not with ``augment``, whose changes are made in NumPy."""
+        import tensorflow as tf
+
+        if self.augment:
+            raise ValueError("tf_dataset makes no augmented batches; fit on the PyDataset itself")
+        first = self.epoch + 1
+        orders = np.stack([np.random.default_rng([self.seed, e]).permutation(len(self.x))
+                           for e in range(first, first + int(epochs))])
+        x, y, size, steps = tf.constant(self.x), tf.constant(self.y), self.batch_size, self.steps
+        batches = tf.data.Dataset.from_tensor_slices(orders).flat_map(
+            lambda order: tf.data.Dataset.from_tensor_slices(order).batch(size).take(steps))
+        return batches.map(lambda i: (tf.gather(x, i), tf.gather(y, i))).prefetch(2)
+
 
 class KeepBest(keras.callbacks.Callback):
     """Keep the weights of the epoch with the lowest ``monitor``."""
