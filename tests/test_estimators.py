@@ -83,6 +83,9 @@ def test_timenet_classifier_learns_and_follows_sklearn(tiny_models, gunpoint):
     np.testing.assert_array_equal(clf.predict(Xt), clf.classes_[(clf.decision_function(Xt) > 0).astype(int)])
     assert not hasattr(plain, "predict_proba")
     assert not np.allclose(proba.max(1), 1.0)  # probabilities, not the SVM's hard votes
+    # on real series the calibration ranks the test series as the SVM's decisions do (binary: one sigmoid)
+    from scipy.stats import spearmanr
+    assert spearmanr(proba[:, 1], clf.decision_function(Xt)).statistic > 0.999
     assert "C" in clf.best_params_ and "gamma" in clf.best_params_
     twin = clone(clf)
     assert twin.get_params() == clf.get_params() and not hasattr(twin, "svc_")
