@@ -8,17 +8,83 @@ Run the scripts as modules from the repository root (``python -m benchmarks.conv
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
+import platform
 import time
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+# instruction sets that change which kernels oneDNN and XLA pick (and so the last bits of a fine-tuning)
+ISA_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_tile")
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "anchors" / "ucr_reference.csv"
 PEERS = ("minirocket", "multirocket_hydra")
+
+
+@functools.lru_cache(maxsize=None)
+def _machine() -> tuple:
+    cpu, isa, model = platform.processor() or platform.machine(), [], None
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        info = ""
+    fields = {}
+    for line in info.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    if "model name" in fields:
+        cpu = fields["model name"]
+        model = "/".join(fields.get(k, "?") for k in ("cpu family", "model", "stepping"))
+        isa = [f for f in ISA_FLAGS if f in fields.get("flags", "").split()]
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    versions = {}
+    for package in ("tensorflow", "keras", "jax", "aeon", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return (("cpu", cpu), ("cpu_family_model_stepping", model), ("isa", tuple(isa)), ("cpus", usable),
+            ("system", platform.system()), ("python", platform.python_version()),
+            ("keras_backend", os.environ.get("KERAS_BACKEND", "tensorflow")), ("versions", tuple(versions.items())))
+
+
+def machine() -> dict:
+    """What a benchmark row was made on: the CPU (name, family/model/stepping, the instruction sets that change
+    oneDNN's kernels), how many CPUs this process may use, and the versions of the libraries that compute. Rows
+    are exact only within one such machine: fine-tuning amplifies last-bit differences between kernels."""
+    m = dict(_machine())
+    return {**m, "isa": list(m["isa"]), "versions": dict(m["versions"])}
+
+
+def machine_label(m: dict | None) -> str:
+    if not m:
+        return "not recorded"
+    return (f"{m['cpu']} ({m['cpu_family_model_stepping'] or '?'}; {m['cpus']} CPUs; "
+            f"{'+'.join(m['isa']) or 'no AVX2'}), {m['keras_backend']}, "
+            + ", ".join(f"{k} {v}" for k, v in m["versions"].items()))
+
+
+def machines(rows) -> dict[str, int]:
+    """How many rows each machine made (``machine_label``), rows without a record (older than 2026-12-06, or
+    copied from a folder that had none) under ``"not recorded"``."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        label = machine_label(r.get("machine"))
+        counts[label] = counts.get(label, 0) + 1
+    return counts
+
+
+def machines_lines(rows) -> list[str]:
+    """Markdown lines saying which machines made the rows."""
+    return ["", "Rows made on:"] + [f"- {label}: {n} rows" for label, n in machines(rows).items()]
 
 
 def as_float(v):
@@ -98,7 +164,11 @@ class Rows:
         wanted = tuple(key.get(k) for k in self.key)
         return any(self._key(r) == wanted for r in self.rows)
 
-    def add(self, row: dict) -> None:
+    def add(self, row: dict, stamp: bool = True) -> None:
+        """Append a finished row; ``stamp``: record this machine in it unless it names one (pass ``False`` for
+        a row copied from another run, which was made elsewhere)."""
+        if stamp and "machine" not in row:
+            row = {**row, "machine": machine()}
         with open(self.path, "a") as f:
             f.write(json.dumps(row) + "\n")
         self.rows.append(row)

@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 
 
-from benchmarks.common import PEERS, Rows, as_float, paired, reference_table, run_peer, write_report  # noqa: E402
+from benchmarks.common import (PEERS, Rows, as_float, machines, machines_lines, paired, reference_table,  # noqa: E402
+                               run_peer, write_report)
 
 NETWORK_ARMS = ("finetuned", "scratch", "single", "finetuned_minirocket")
 ARMS = (*NETWORK_ARMS, *PEERS)
@@ -185,6 +186,9 @@ def summarise(rows, names, reference, arms, seeds_of):
                          f"(at least as good on {wins + ties})")
     lines += ["", f"{len(done)} of {len(names)} target datasets done (accuracies are means over each arm's seeds)."]
     lines += [f"- {p}" for p in pairs]
+    used = [by[(n, a, s)] for n in done for a in arms for s in seeds_of[a]]
+    summary["machines"] = machines(used)
+    lines += machines_lines(used)
     if "finetuned_minirocket" in arms:
         lines += combined_parts(by, done, seeds_of["finetuned_minirocket"], summary)
     return "\n".join(lines), table, summary

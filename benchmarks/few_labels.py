@@ -80,7 +80,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import Rows, reference_table, write_report
+from benchmarks.common import Rows, machines, machines_lines, reference_table, write_report
 
 ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "ctn_default", "scratch",
         "minirocket", "dtw", "combo_frozen_minirocket")  # combo_*: with a peer, never in TSZOO_ARMS
@@ -354,7 +354,7 @@ def summarise(rows, names, arms, ks, draws, reference, score_on="test"):
     summary = {"datasets_done": len(done), "datasets_total": len(names), "draws": draws, "ks": ks,
                "mean_accuracy": {a: {str(k): mean[(k, a)] for k in ks} for a in arms}, "seconds": seconds,
                "total_seconds": float(sum(seconds.values())), "missing": [n for n in names if n not in done],
-               **wall_clock(rows)}
+               **wall_clock(rows), "machines": machines(rows)}
     if summary["invocations"]:
         lines += ["", f"Wall-clock time of the run: {summary['wall_clock_seconds']:.0f} s over "
                   f"{summary['invocations']} invocation(s) (first start to last finish of each; the seconds column "
@@ -390,6 +390,7 @@ def summarise(rows, names, arms, ks, draws, reference, score_on="test"):
         s = summary["k1"]
         lines.append(f"k = 1: best tszoo arm {s['best_tszoo_arm']} {s['its_mean']:.4f}; 1-NN DTW "
                      f"{s['dtw_mean']:.4f}.")
+    lines += machines_lines(rows)
     table = []
     header = ["dataset", "classes", *[f"{a} k={k}" for k in ks for a in arms]]
     per = ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -423,7 +424,7 @@ def reuse_rows(rows: Rows, folder: Path, args, names, ks, arms, made) -> int:
                 and not rows.done(dataset=r["dataset"], k=r["k"], draw=r["draw"], arm=r["arm"])):
             kept = {k: v for k, v in r.items() if k not in ("launch", "models", "convtimenet_builder")}
             rows.add({**kept, "models": made["models"], "convtimenet_builder": made["convtimenet_builder"],
-                      "reused_from": str(folder), "made_with_models": r["models"]})
+                      "reused_from": str(folder), "made_with_models": r["models"]}, stamp=False)
             copied += 1
     return copied
 

@@ -22,7 +22,7 @@ def _archive(root, names=("ArrowHead", "ItalyPowerDemand")):
 
 
 def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_models):
-    from benchmarks import few_labels
+    from benchmarks import common, few_labels
 
     import time
 
@@ -115,6 +115,12 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
     few_labels.main(argv)  # a rerun finds every row done and adds none
     assert len((out / "rows.jsonl").read_text().splitlines()) == done
 
+    # every row says which machine made it; a copied row keeps its own record (here: DTW rows made before rows
+    # had one) and is not stamped with the machine that copies it
+    made = [json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines()]
+    assert all(r["machine"] == common.machine() for r in made)
+    (out / "rows.jsonl").write_text("".join(json.dumps({k: v for k, v in r.items() if k != "machine"}
+                                                       if r["arm"] == "dtw" else r) + "\n" for r in made))
     # a rerun for other weights copies the weight-independent arms' rows and fits only the rest
     again = tmp_path / "again"
     few_labels.main([*k1[:-2], "--arms", "tnc,ctn_frozen,scratch,minirocket,dtw", "--out", str(again),
@@ -126,6 +132,9 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
              (json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines())}
     assert all(first[(r["dataset"], r["k"], r["draw"], r["arm"])] == r["accuracy"] for r in copied)
     assert json.loads((again / "summary.json").read_text())["rows_reused"] == 16  # tnc too: same timenet
+    assert all(("machine" in r) == (r["arm"] != "dtw") for r in copied)
+    assert json.loads((again / "summary.json").read_text())["machines"] == {
+        common.machine_label(common.machine()): 16, "not recorded": 4}
     # scratch rows of another architecture, and TN-C rows of another TimeNet, are not copied: they are fitted again
     other = tmp_path / "other"
     other.mkdir()
