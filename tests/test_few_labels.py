@@ -32,7 +32,8 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
             str(tiny_models["convtimenet"]), "--ks", "1,2", "--draws", "2", "--arms", ",".join(few_labels.ARMS),
             "--out", str(out)]
     k1 = [a if a != "1,2" else "1" for a in argv]
-    few_labels.main([*k1, "--workers", "2"])  # k = 1: two worker processes, a dataset each
+    few_labels.main([*k1, "--workers", "2"])  # k = 1: two worker processes, each taking the datasets as it goes
+    assert not (out / "claims").exists()  # the workers' claims are cleared once they are done
     # then k = 2 in this process, one dataset after the other (models cached across them), keeping the scores
     few_labels.main([*argv, "--save-scores"])
     elapsed = time.time() - began
@@ -230,3 +231,13 @@ def test_the_seconds_column_counts_only_the_reported_k_and_draws():
     _, _, summary = summarise(rows, ["A", "B"], ["ctn_finetuned", "minirocket"], [1, 5], 1, {}, score_on="rest")
     assert summary["seconds"] == {"ctn_finetuned": 6.0, "minirocket": 6.0}
     assert (summary["wall_clock_seconds"], summary["invocations"]) == (10.0, 1)
+
+
+def test_a_dataset_is_claimed_by_one_worker_of_an_invocation(tmp_path):
+    from benchmarks import few_labels
+
+    assert few_labels.claim(tmp_path, "launch-1", "GunPoint")
+    assert not few_labels.claim(tmp_path, "launch-1", "GunPoint")  # taken: the other worker moves on
+    assert few_labels.claim(tmp_path, "launch-1", "ArrowHead")
+    assert few_labels.claim(tmp_path, "launch-2", "GunPoint")  # a later invocation claims afresh
+
