@@ -7,6 +7,7 @@ Run the scripts as modules from the repository root (``python -m benchmarks.conv
 
 from __future__ import annotations
 
+import copy
 import csv
 import functools
 import json
@@ -26,8 +27,8 @@ REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "anchors"
 PEERS = ("minirocket", "multirocket_hydra")
 
 
-@functools.lru_cache(maxsize=None)
-def _machine() -> tuple:
+@functools.cache
+def _machine() -> dict:
     cpu, isa, model = platform.processor() or platform.machine(), [], None
     try:
         info = Path("/proc/cpuinfo").read_text()
@@ -51,24 +52,25 @@ def _machine() -> tuple:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             pass
-    return (("cpu", cpu), ("cpu_family_model_stepping", model), ("isa", tuple(isa)), ("cpus", usable),
-            ("system", platform.system()), ("python", platform.python_version()),
-            ("keras_backend", os.environ.get("KERAS_BACKEND", "tensorflow")), ("versions", tuple(versions.items())))
+    return {"cpu": cpu, "cpu_family_model_stepping": model, "isa": isa, "cpus": usable,
+            "system": platform.system(), "python": platform.python_version(),
+            "keras_backend": os.environ.get("KERAS_BACKEND", "tensorflow"), "versions": versions}
 
 
 def machine() -> dict:
     """What a benchmark row was made on: the CPU (name, family/model/stepping, the instruction sets that change
-    oneDNN's kernels), how many CPUs this process may use, and the versions of the libraries that compute. Rows
-    are exact only within one such machine: fine-tuning amplifies last-bit differences between kernels."""
-    m = dict(_machine())
-    return {**m, "isa": list(m["isa"]), "versions": dict(m["versions"])}
+    oneDNN's kernels; read from ``/proc/cpuinfo``, so on Linux only), how many CPUs this process may use, and the
+    versions of the libraries that compute. Rows are exact only within one such machine: fine-tuning amplifies
+    last-bit differences between kernels. A fresh copy each call."""
+    return copy.deepcopy(_machine())
 
 
 def machine_label(m: dict | None) -> str:
     if not m:
         return "not recorded"
     return (f"{m['cpu']} ({m['cpu_family_model_stepping'] or '?'}; {m['cpus']} CPUs; "
-            f"{'+'.join(m['isa']) or 'no AVX2'}), {m['keras_backend']}, "
+            f"{'+'.join(m['isa']) or ('none of ' + '/'.join(ISA_FLAGS[:2]) if m['cpu_family_model_stepping'] else 'instruction sets not read')}), "
+            f"{m['keras_backend']}, "
             + ", ".join(f"{k} {v}" for k, v in m["versions"].items()))
 
 
