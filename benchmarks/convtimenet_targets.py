@@ -5,7 +5,8 @@
 Arms (each fitted on the official training split only and scored on the test split):
 
 * ``finetuned``: the published ConvTimeNet body + a new head, fine-tuned with ``ConvTimeNetClassifier``'s
-  default recipe (``--epochs``/``--max-steps`` set its budget; ``--n-estimators`` an ensemble);
+  default recipe (``--epochs``/``--max-steps`` set its budget; ``--n-estimators`` an ensemble; ``--precision
+  mixed_bfloat16`` trains every network arm in bfloat16 arithmetic);
 * ``scratch``: the same architecture and recipe from random weights;
 * ``single``: the single-length ablation (one filter length, ``--single-kernel``, same width), from scratch, or
   pretrained when ``--single-model`` names a published single-length body (the paper's ablation);
@@ -69,7 +70,9 @@ def arm_settings(arm, args) -> dict:
     defaults = ConvTimeNetClassifier().get_params()
     pretrained = arm in ("finetuned", "finetuned_minirocket") or (arm == "single" and args.single_model is not None)
     combined = {"combined_with": "minirocket (aeon defaults)"} if arm == "finetuned_minirocket" else {}
-    return {"pretrained": pretrained, **combined,
+    # rows without "precision" were float32, as every row before 2026-12-06
+    precision = {"precision": args.precision} if args.precision != "float32" else {}
+    return {"pretrained": pretrained, **combined, **precision,
             "body": args.model if arm != "single" else (args.single_model or f"single length {args.single_kernel}"),
             "epochs_budget": args.epochs, "max_steps": args.max_steps,
             "n_estimators": args.n_estimators if arm in ("finetuned", "finetuned_minirocket") else 1,
@@ -89,7 +92,8 @@ def run_row(arm, name, seed, archive, args, single_model) -> dict:
         return {**base, **run_peer(arm, X, y, Xt, yt, seed)}
     model = single_model if arm == "single" else args.model
     clf = ConvTimeNetClassifier(model=model, pretrained=settings["pretrained"], epochs=args.epochs,
-                                max_steps=args.max_steps, n_estimators=settings["n_estimators"], random_state=seed)
+                                max_steps=args.max_steps, n_estimators=settings["n_estimators"],
+                                precision=args.precision, random_state=seed)
     if arm == "finetuned_minirocket":
         return {**base, **run_combined(clf, X, y, Xt, yt, seed)}
     began = time.time()
@@ -219,7 +223,7 @@ def combined_parts(by, done, seeds, summary) -> list[str]:
 def arm_settings_of(by, done, arm, seed):
     row = by[(done[0], arm, seed)]
     return {k: row.get(k) for k in ("pretrained", "combined_with", "body", "epochs_budget", "max_steps",
-                                    "n_estimators", "recipe", "peer", "library") if k in row}
+                                    "n_estimators", "recipe", "peer", "library", "precision") if k in row}
 
 
 def main(argv=None):
@@ -234,6 +238,8 @@ def main(argv=None):
                         "2026-11-24: the same 250 steps except on training sets of 24 series or fewer)")
     parser.add_argument("--max-steps", type=int, default=250)
     parser.add_argument("--n-estimators", type=int, default=1)
+    parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"],
+                        help="ConvTimeNetClassifier(precision=...) for the network arms")
     parser.add_argument("--single-kernel", type=int, default=32)
     parser.add_argument("--single-model", default=None, help="a pretrained single-length body, if one exists")
     parser.add_argument("--order", default="cheapest", choices=["cheapest", "given"])
@@ -295,7 +301,8 @@ def check_fresh(rows, args, archive):
     for r in picked:
         cmd = [sys.executable, "-m", "benchmarks.convtimenet_targets", "--one",
                f"{r['dataset']}:{r['arm']}:{r['seed']}", "--model", args.model, "--epochs", str(args.epochs),
-               "--max-steps", str(args.max_steps), "--n-estimators", str(args.n_estimators), "--archive", str(archive)]
+               "--max-steps", str(args.max_steps), "--n-estimators", str(args.n_estimators), "--archive", str(archive),
+               "--precision", args.precision]
         if args.single_model:
             cmd += ["--single-model", args.single_model]
         done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)

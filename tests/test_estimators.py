@@ -145,12 +145,13 @@ def test_convtimenet_finetunes_repeatably_and_scratch_differs(tiny_models, gunpo
     assert set(a.predict(Xt)) <= {1, 2}
 
 
-def test_convtimenet_multivariate_and_validation_split(tiny_models, gunpoint):
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_convtimenet_multivariate_and_validation_split(tiny_models, gunpoint, precision):
     X, y, Xt, _ = gunpoint
     multi = np.stack([X, X[::-1]], axis=1)
     clf = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), epochs=2, random_state=0,
-                                validation_fraction=0.2).fit(multi, y)
-    assert "val_loss" in clf.history_
+                                validation_fraction=0.2, precision=precision).fit(multi, y)
+    assert "val_loss" in clf.history_ and len(clf.history_["val_loss"]) == 2
     assert clf.predict_proba(np.stack([Xt, Xt], axis=1)).shape == (60, 2)
     with pytest.raises(ValueError, match="channel"):
         clf.predict(Xt)

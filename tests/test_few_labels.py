@@ -241,3 +241,14 @@ def test_a_dataset_is_claimed_by_one_worker_of_an_invocation(tmp_path):
     assert few_labels.claim(tmp_path, "launch-1", "ArrowHead")
     assert few_labels.claim(tmp_path, "launch-2", "GunPoint")  # a later invocation claims afresh
 
+
+
+def test_rows_made_before_precision_existed_count_as_float32_rows_of_todays_recipe():
+    from benchmarks.few_labels import LEGACY_RECIPE, default_recipe, recipe_of
+
+    today = default_recipe()
+    assert today["precision"] == "float32"
+    before = {k: v for k, v in today.items() if k != "precision"}  # a row of 2026-12-05 records no precision
+    assert recipe_of({"recipe": before}) == today
+    assert recipe_of({"recipe": {**before, "precision": "mixed_bfloat16"}}) != today
+    assert recipe_of({})["precision"] == "float32" and recipe_of({})["epochs"] == LEGACY_RECIPE["epochs"]

@@ -296,3 +296,56 @@ def test_tf_dataset_feeds_what_a_fit_on_the_pydataset_feeds():
         assert not all(np.array_equal(a, b) for a, b in zip(same, later))
     with pytest.raises(ValueError, match="no augmented batches"):
         finetuning.EpochBatches(x, y, 3, 4, seed=5, augment="jitter").tf_dataset(2)
+
+
+def test_a_mixed_precision_copy_computes_in_bfloat16_on_the_same_weights(tiny_models, gunpoint_small):
+    from tszoo.estimators import in_precision
+
+    X, _, Xt, _ = gunpoint_small
+    clf = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]))
+    built = clf._build(1, 2, 0)
+    twin = in_precision(built, "mixed_bfloat16", 1, clf.head_dropout)
+    body = next(layer for layer in twin[0].layers if isinstance(layer, keras.Model))
+    dtypes = {type(layer).__name__: layer.compute_dtype for layer in body.layers}
+    assert dtypes["Conv1D"] == "bfloat16" and dtypes["BatchNormalization"] == "bfloat16"
+    assert dtypes["SeriesStandardization"] == "float32" and dtypes["MaskedGlobalAveragePooling"] == "float32"
+    assert twin[2].compute_dtype == "float32" and twin[0].name == built[0].name
+    assert all(v.dtype == "float32" for v in twin[0].trainable_variables)
+    for a, b in zip(built[0].get_weights(), twin[0].get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    series = np.transpose(Xt[:, None, :], (0, 2, 1)).astype(np.float32)
+    p32, p16 = (np.asarray(m.predict(series, verbose=0)) for m in (built[0], twin[0]))
+    assert p16.dtype == np.float32
+    assert 0 < np.abs(p16 - p32).max() < 0.05  # bfloat16 rounding: not the same arithmetic, nearly the same result
+
+
+def test_a_mixed_precision_fit_gives_a_float32_network_and_is_reproducible(tiny_models, gunpoint_small, tmp_path):
+    from tszoo import estimators
+
+    X, y, Xt, yt = gunpoint_small
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=3, random_state=5)
+    estimators.clear_trainers()
+    full = ConvTimeNetClassifier(**kw).fit(X, y)
+    mixed = ConvTimeNetClassifier(precision="mixed_bfloat16", **kw).fit(X, y)
+    assert len(estimators._trainers.idle) == 2  # a float32 and a bfloat16 trainer, not one serving both
+    assert {layer.compute_dtype for layer in mixed.model_._flatten_layers()} == {"float32"}
+    kept = ConvTimeNetClassifier(precision="mixed_bfloat16", **kw).fit(X, y)  # on the kept bfloat16 trainer
+    fresh = ConvTimeNetClassifier(precision="mixed_bfloat16", checkpoint_dir=tmp_path / "c", **kw).fit(X, y)
+    for a, b, c in zip(mixed.model_.get_weights(), kept.model_.get_weights(), fresh.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+    assert any(not np.array_equal(a, b) for a, b in zip(full.model_.get_weights(), mixed.model_.get_weights()))
+    assert abs(mixed.score(Xt, yt) - full.score(Xt, yt)) <= 0.2
+
+
+def test_precision_is_checked_and_a_float32_checkpoint_keeps_its_fingerprint(tiny_models, gunpoint_small):
+    from tszoo.estimators import _fingerprint
+
+    X, y, _, _ = gunpoint_small
+    with pytest.raises(ValueError, match=r"precision='float16'; expected one of 'float32', 'mixed_bfloat16'"):
+        ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), precision="float16").fit(X, y)
+    params = ConvTimeNetClassifier().get_params()
+    older = {k: v for k, v in params.items() if k != "precision"}  # a checkpoint made before the setting existed
+    data = (np.zeros((4, 5, 1), np.float32), np.array([0, 1, 0, 1]), np.arange(4))
+    assert _fingerprint(*data, params, 4, 3) == _fingerprint(*data, older, 4, 3)
+    assert _fingerprint(*data, {**params, "precision": "mixed_bfloat16"}, 4, 3) != _fingerprint(*data, older, 4, 3)

@@ -396,6 +396,11 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction: see above (``None``: the end of the schedule).
         n_estimators: fine-tune this many networks (seeds ``random_state + i``) and average their probabilities;
             ``model_`` is then one Keras model holding all of them.
+        precision: ``"float32"`` (default) or ``"mixed_bfloat16"``: full fine-tuning computes the body in bfloat16
+            on float32 weights (the input standardisation, the pooling over time and the head stay float32). The
+            fitted network is float32 either way (its predictions and exports are those of a float32 network);
+            only the training arithmetic changes, so the fit differs from the float32 fit by rounding. Faster on
+            CPUs with bfloat16 units (Intel AMX or AVX512-BF16) and on GPUs; slower on CPUs without them.
         random_state: an int, a ``numpy.random.RandomState`` or ``None``: seeds the head, the batches and
             dropout. A fit is a function of its data, settings and seed alone, whatever ran before it in the
             process, on a given machine and number of threads (TensorFlow's multi-threaded sums add in another
@@ -415,7 +420,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, model="convtimenet", version=None, pretrained=True, epochs=100, max_steps=250,
                  batch_size=None, learning_rate=None, warmup=0.1, head_init="auto", batchnorm="adapt",
                  head_dropout=0.1, finetune="full", augment=None, validation_fraction=None, n_estimators=1,
-                 random_state=None, checkpoint_dir=None, verbose=0, missing="raise"):
+                 precision="float32", random_state=None, checkpoint_dir=None, verbose=0, missing="raise"):
         self.model = model
         self.version = version
         self.pretrained = pretrained
@@ -431,13 +436,14 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         self.augment = augment
         self.validation_fraction = validation_fraction
         self.n_estimators = n_estimators
+        self.precision = precision
         self.random_state = random_state
         self.checkpoint_dir = checkpoint_dir
         self.verbose = verbose
         self.missing = missing
 
     def _build(self, n_channels, n_classes, seed):
-        """``(classifier, embedder)``: the body (shared across channels), dropout and a new softmax head."""
+        """``(classifier, embedder, head)``: the body (shared across channels), dropout and a new softmax head."""
         import keras
 
         from tszoo.heads import classifier
@@ -473,6 +479,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         finetuning.parse_augment(self.augment)
         if int(self.n_estimators) < 1:
             raise ValueError(f"n_estimators={self.n_estimators!r}; expected an integer >= 1")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision={self.precision!r}; expected one of {', '.join(map(repr, PRECISIONS))}")
         if self.checkpoint_dir is not None and int(self.n_estimators) > 1:
             raise ValueError("checkpoint_dir works with n_estimators=1; checkpoint each member separately")
 
@@ -537,7 +545,13 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         shapes = (batch, len(fit_idx) % batch, Xt.shape[1], 0 if val is None else len(val[1]))
         trainer = _trainers.take(self, len(self.classes_), model, shapes) if self.finetune_ == "full" else None
         try:
-            run = trainer.load(model) if trainer is not None else (model, embedder, head)
+            # In mixed precision the training runs on a bfloat16 copy (a kept one, or made now) whose float32
+            # weights are copied back at the end: the fitted network, its predictions and exports are float32.
+            run = (model, embedder, head)
+            if trainer is not None:
+                run = trainer.load(model)
+            elif self.precision != "float32" and self.finetune_ == "full":
+                run = in_precision(run, self.precision, self.n_channels_, self.head_dropout)
             if self.head_init == "probe" or (self.head_init == "auto" and self.pretrained) or self.finetune_ == "head":
                 embeddings = predict_batched(run[1], Xt[fit_idx])
                 run[2].set_weights(list(finetuning.probe_head(embeddings, codes[fit_idx], len(self.classes_), seed)))
@@ -545,7 +559,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
                 return model, {"loss": []}
             history = self._train(run[0], trainer, Xt, codes, fit_idx, val, batch, epochs, per_epoch, seed,
                                   callbacks)
-            if trainer is not None:
+            if run[0] is not model:
                 _copy_state(run[0], model)
             return model, history
         finally:
@@ -741,6 +755,37 @@ def _copy_state(source, target) -> None:
         b.assign(a.value)
 
 
+PRECISIONS = ("float32", "mixed_bfloat16")
+# layers that stay float32 in a mixed-precision copy: the per-series standardisation of raw values (bfloat16 keeps 8
+# bits of mantissa) and the masked mean over time (a sum over up to thousands of steps); batch normalisation
+# computes its statistics in float32 by itself
+_FLOAT32_LAYERS = ("SeriesStandardization", "MaskedGlobalAveragePooling")
+
+
+def in_precision(built, precision: str, n_channels: int, dropout: float):
+    """A copy of the classifier ``built`` (``(classifier, embedder, head)``, from :func:`tszoo.heads.classifier`)
+    whose body computes in ``precision`` (``"mixed_bfloat16"``: bfloat16 arithmetic on float32 weights), with the
+    same variables' values (weights, statistics, dropout seeds) and the same structure and names. The head and the
+    two layers of ``_FLOAT32_LAYERS`` stay float32, so the probabilities are float32."""
+    import keras
+
+    from tszoo.heads import classifier
+
+    model, _, head = built
+    body = next(layer for layer in model.layers if isinstance(layer, keras.Model))
+
+    def clone(layer):
+        config = layer.get_config()
+        if type(layer).__name__ not in _FLOAT32_LAYERS:
+            config["dtype"] = precision
+        return layer.__class__.from_config(config)
+
+    twin = classifier(keras.models.clone_model(body, clone_function=clone), head.units, n_channels=n_channels,
+                      dropout=dropout, name=model.name)
+    _copy_state(model, twin[0])
+    return twin
+
+
 def _architecture(model):
     """What makes two networks interchangeable for a traced train step: each layer's class, name, trainable flag
     and configuration (kernel sizes, dropout rate, batch-norm momentum, ...; not its seeds) and each
@@ -811,12 +856,13 @@ class _TrainerCache:
 
         if keras.backend.backend() != "tensorflow" or estimator.checkpoint_dir is not None:
             return None  # JAX: the schedule's variables would be traced as constants; checkpoints: kept simple
-        return _architecture(model), shapes
+        return _architecture(model), estimator.precision, shapes
 
     def take(self, estimator, n_classes, model, shapes):
         """A trainer whose network is built exactly like ``model`` (every layer's class, name and settings and
         every variable's shape) and was traced on the batches this fit feeds (``shapes``: batch size, the last
-        batch's, series length, validation series), or ``None`` where none can serve. The key is the
+        batch's, series length, validation series) in the estimator's ``precision`` (``model`` is the float32
+        network; a mixed-precision trainer is its bfloat16 copy), or ``None`` where none can serve. The key is the
         network itself, not the estimator's ``model`` name, which may mean another model after the registry
         changes. The shapes count because a step traced on other shapes (TensorFlow relaxes a retraced step to
         any shape) computes in another order: 1e-13 after one step, and an unstable fine-tuning amplifies that
@@ -827,9 +873,12 @@ class _TrainerCache:
         with self.lock:
             trainer = self.idle.pop(key, None)
         if trainer is None:
-            trainer = _Trainer(estimator._build(estimator.n_channels_, n_classes, 0))
-            if _architecture(trainer.model) != key[0]:
+            built = estimator._build(estimator.n_channels_, n_classes, 0)
+            if _architecture(built[0]) != key[0]:
                 return None  # the name now resolves to another network than the one being fitted: no reuse
+            if estimator.precision != "float32":
+                built = in_precision(built, estimator.precision, estimator.n_channels_, estimator.head_dropout)
+            trainer = _Trainer(built)
         trainer.cache_key = key
         return trainer
 
@@ -871,5 +920,7 @@ def _fingerprint(Xt, codes, fit_idx, params, batch, epochs) -> str:
     for part in (np.ascontiguousarray(Xt), np.asarray(codes), np.asarray(fit_idx)):
         digest.update(part.tobytes())
     settings = {k: v for k, v in params.items() if k not in ("verbose", "checkpoint_dir")}
+    if settings.get("precision") == "float32":
+        settings.pop("precision")  # a float32 fit's checkpoint from before the setting existed still resumes
     digest.update(repr((sorted(settings.items(), key=str), batch, epochs)).encode())
     return digest.hexdigest()
