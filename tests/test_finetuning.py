@@ -349,3 +349,28 @@ def test_precision_is_checked_and_a_float32_checkpoint_keeps_its_fingerprint(tin
     data = (np.zeros((4, 5, 1), np.float32), np.array([0, 1, 0, 1]), np.arange(4))
     assert _fingerprint(*data, params, 4, 3) == _fingerprint(*data, older, 4, 3)
     assert _fingerprint(*data, {**params, "precision": "mixed_bfloat16"}, 4, 3) != _fingerprint(*data, older, 4, 3)
+
+
+def test_mixed_precision_warns_without_bfloat16_units_and_fails_clearly_where_kernels_lack_it(
+        tiny_models, gunpoint_small, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    from tszoo import estimators
+
+    X, y, _, _ = gunpoint_small
+    monkeypatch.setattr(estimators, "bfloat16_hardware", lambda: False)
+    with pytest.warns(UserWarning, match="without bfloat16 units"):
+        ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), precision="mixed_bfloat16", epochs=1,
+                              random_state=0).fit(X, y)
+    # oneDNN held to AVX2 has no bfloat16 convolution on x86: either TensorFlow runs it another way, or the fit
+    # stops with the reason and the way out, never with a bare kernel error from inside training
+    code = ("import sys; from tszoo.datasets import load_ucr; from tszoo.estimators import ConvTimeNetClassifier; "
+            "X, y = load_ucr('GunPoint', 'train'); "
+            "ConvTimeNetClassifier(model=sys.argv[1], precision='mixed_bfloat16', epochs=1).fit(X[:20], y[:20])")
+    done = subprocess.run([sys.executable, "-c", code, str(tiny_models["convtimenet"])], capture_output=True,
+                          text=True, env={**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2"}, timeout=300)
+    assert done.returncode == 0 or (
+        "RuntimeError: precision='mixed_bfloat16'" in done.stderr and "use precision='float32'" in done.stderr), \
+        done.stderr[-2000:]

@@ -481,6 +481,11 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"n_estimators={self.n_estimators!r}; expected an integer >= 1")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision={self.precision!r}; expected one of {', '.join(map(repr, PRECISIONS))}")
+        if self.precision == "mixed_bfloat16" and self.finetune == "full" and bfloat16_hardware() is False:
+            warnings.warn("precision='mixed_bfloat16' on a CPU without bfloat16 units (no AVX512-BF16 or AMX) and "
+                          "no GPU: bfloat16 is emulated and fine-tuning is slower than in float32 (1.4x slower on "
+                          "an AVX-512 CPU without them); precision='float32' is faster here", UserWarning,
+                          stacklevel=3)
         if self.checkpoint_dir is not None and int(self.n_estimators) > 1:
             raise ValueError("checkpoint_dir works with n_estimators=1; checkpoint each member separately")
 
@@ -783,7 +788,39 @@ def in_precision(built, precision: str, n_channels: int, dropout: float):
     twin = classifier(keras.models.clone_model(body, clone_function=clone), head.units, n_channels=n_channels,
                       dropout=dropout, name=model.name)
     _copy_state(model, twin[0])
+    try:  # a machine whose kernels cannot compute in bfloat16 says so here, not deep inside a fit
+        probe = np.random.default_rng(0).standard_normal((1, 64, n_channels)).astype(np.float32)
+        np.asarray(twin[0](probe, training=False))
+    except Exception as error:
+        reason = " ".join(str(error).split())[:400]
+        raise RuntimeError(f"precision={precision!r}: {keras.backend.backend()} on this machine cannot run the "
+                           f"network in bfloat16 ({type(error).__name__}: {reason}); use precision='float32'"
+                           ) from error
     return twin
+
+
+def bfloat16_hardware() -> bool | None:
+    """Whether this process computes bfloat16 on hardware made for it: a GPU visible to the Keras backend, or a
+    CPU with AVX512-BF16 or AMX-BF16 (read from ``/proc/cpuinfo``); ``None`` where that cannot be read."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            return True
+    elif backend == "jax":
+        import jax
+
+        if jax.default_backend() != "cpu":
+            return True
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), None)
+    except OSError:
+        return None
+    return None if flags is None else bool({"avx512_bf16", "amx_bf16"} & set(flags))
 
 
 def _architecture(model):
