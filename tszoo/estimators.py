@@ -15,6 +15,7 @@ channel by channel with the same network and the embeddings concatenated.
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -801,10 +802,11 @@ def in_precision(built, precision: str, n_channels: int, dropout: float):
     return twin
 
 
+@functools.cache
 def bfloat16_hardware() -> bool | None:
     """Whether this process computes bfloat16 on hardware made for it: a GPU of compute capability 8.0 or more
-    (Ampere on; a T4 is 7.5) visible to the Keras backend, or else a CPU with AVX512-BF16 or AMX-BF16 (read from
-    ``/proc/cpuinfo``); ``None`` where that cannot be read."""
+    (Ampere on; a T4 is 7.5) or a TPU visible to the Keras backend, or else a CPU with AVX512-BF16 or AMX-BF16
+    (read from ``/proc/cpuinfo``); ``None`` where that cannot be read. Read once per process (every fit asks)."""
     import keras
 
     backend = keras.backend.backend()
@@ -818,6 +820,8 @@ def bfloat16_hardware() -> bool | None:
     elif backend == "jax":
         import jax
 
+        if jax.default_backend() == "tpu":
+            return True
         if jax.default_backend() == "gpu":
             capabilities = [tuple(int(p) for p in str(getattr(d, "compute_capability", "")).split(".") if p)
                             for d in jax.devices()]
