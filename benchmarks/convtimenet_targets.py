@@ -38,6 +38,7 @@ import numpy as np
 
 from benchmarks.common import (PEERS, Rows, as_float, machines, machines_lines, paired, reference_table,  # noqa: E402
                                run_peer, write_report)
+from tszoo.precision import PRECISIONS  # noqa: E402
 
 NETWORK_ARMS = ("finetuned", "scratch", "single", "finetuned_minirocket")
 ARMS = (*NETWORK_ARMS, *PEERS)
@@ -238,7 +239,7 @@ def main(argv=None):
                         "2026-11-24: the same 250 steps except on training sets of 24 series or fewer)")
     parser.add_argument("--max-steps", type=int, default=250)
     parser.add_argument("--n-estimators", type=int, default=1)
-    parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"],
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
                         help="ConvTimeNetClassifier(precision=...) for the network arms")
     parser.add_argument("--single-kernel", type=int, default=32)
     parser.add_argument("--single-model", default=None, help="a pretrained single-length body, if one exists")

@@ -419,6 +419,10 @@ def length_bucketed(series: list[np.ndarray], batch_size: int, seed: int, epoch:
         yield pad_batch([series[i] for i in batches[b]])
 
 
+# settings that runs begun before the option existed were trained with
+SETTINGS_BEFORE_THEY_EXISTED = {"precision": "float32"}
+
+
 def write_settings(out_dir, settings: dict, resume: bool) -> dict:
     """Write a run's ``settings.json``; ``settings["hardware"]`` is this session's.
 
@@ -429,7 +433,9 @@ def write_settings(out_dir, settings: dict, resume: bool) -> dict:
     path = Path(out_dir) / "settings.json"
     here = settings.pop("hardware")
     if resume and path.exists():
-        old = json.loads(path.read_text())
+        # a setting added after the run began has the value the run had without it
+        old = {**{k: v for k, v in SETTINGS_BEFORE_THEY_EXISTED.items() if k in settings},
+               **json.loads(path.read_text())}
         changed = {k: (old.get(k), v) for k, v in settings.items()  # where it runs may differ between sessions
                    if k not in ("strategy", "archive") and k in old and old[k] != v}
         if changed:

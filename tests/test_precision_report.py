@@ -40,3 +40,26 @@ def test_the_precision_report_pairs_the_same_fits_and_says_whether_seconds_compa
     with pytest.raises(SystemExit, match="nothing to pair"):
         precision.main(["--float32", str(tmp_path / "c.jsonl"), "--bfloat16", str(tmp_path / "b.jsonl"),
                         "--out", str(tmp_path / "x")])
+
+
+def test_pretraining_step_timing_runs_both_precisions_on_the_same_batches(tmp_path):
+    """``benchmarks.pretraining_precision`` on a tiny archive: a row per precision, the same steps timed in each,
+    and losses that agree to rounding (the same network and batches in both)."""
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from archive import tiny_archive
+    from benchmarks import pretraining_precision
+
+    archive = tiny_archive(tmp_path)
+    rows = pretraining_precision.main(["--archive", str(archive), "--steps", "2", "--rounds", "2", "--filters", "4",
+                                       "--num-blocks", "2", "--bottleneck", "4", "--kernel-sizes", "3,8",
+                                       "--batch-size", "8", "--out", str(tmp_path / "out")])
+    assert [r["precision"] for r in rows] == ["float32", "mixed_bfloat16"]
+    assert all(r["timed_steps"] == 2 and r["seconds_per_step"] > 0 for r in rows)
+    assert rows[0]["mean_loss"] != rows[1]["mean_loss"]
+    assert abs(rows[0]["mean_loss"] - rows[1]["mean_loss"]) < 0.02 * rows[0]["mean_loss"]
+    saved = json.loads((tmp_path / "out" / "pretraining_precision.json").read_text())
+    assert saved["rows"] == rows and "| mixed_bfloat16 |" in (tmp_path / "out" / "pretraining_precision.md").read_text()

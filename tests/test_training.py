@@ -393,3 +393,47 @@ def test_timenet_continued_from_a_published_encoder(tmp_path):
     _, wider = build_timenet(units=8, num_layers=2, dropout=0.0)
     with pytest.raises(ValueError, match="same units"):
         copy_encoder(tszoo.load(published), wider)
+
+
+def test_convtimenet_pretrained_in_bfloat16_resumes_in_it_and_publishes_a_float32_network(tmp_path):
+    """``--precision mixed_bfloat16``: the body computes in bfloat16 (the losses differ from float32's, by rounding
+    only), checkpoints resume only in the run's precision (a run from before the option existed is float32), and
+    ``publish`` gives a float32 network whose embeddings are those of the run's weights in float32."""
+    import tszoo
+    from builders import convtimenet
+    from tszoo.registry import info
+
+    archive, root = tiny_archive(tmp_path), tmp_path / "models"
+    small = ["--archive", str(archive), "--batch-size", "8", "--quiet", "--filters", "4", "--num-blocks", "2",
+             "--bottleneck", "4", "--kernel-sizes", "3,8", "--precise-bn-batches", "2"]
+    mixed, plain = tmp_path / "mixed", tmp_path / "plain"
+    convtimenet.main(["train", *small, "--out", str(mixed), "--epochs", "2", "--precision", "mixed_bfloat16"])
+    convtimenet.main(["train", *small, "--out", str(plain), "--epochs", "2"])
+    a, b = [h["loss"] for h in _history(mixed)], [h["loss"] for h in _history(plain)]
+    assert a != b and np.allclose(a, b, rtol=0.05)  # the same run in other arithmetic
+    assert json.loads((mixed / "settings.json").read_text())["precision"] == "mixed_bfloat16"
+    with pytest.raises(ValueError, match="precision: run has 'mixed_bfloat16', given 'float32'"):
+        convtimenet.main(["train", *small, "--out", str(mixed), "--epochs", "2", "--resume"])
+    settings = json.loads((plain / "settings.json").read_text())
+    del settings["precision"]  # a run begun before the option existed
+    (plain / "settings.json").write_text(json.dumps(settings))
+    with pytest.raises(ValueError, match="precision: run has 'float32', given 'mixed_bfloat16'"):
+        convtimenet.main(["train", *small, "--out", str(plain), "--epochs", "2", "--resume", "--precision",
+                          "mixed_bfloat16"])
+    with pytest.raises(SystemExit):  # argparse names the choices
+        convtimenet.main(["train", *small, "--out", str(tmp_path / "x"), "--precision", "float16"])
+
+    convtimenet.main(["publish", "--run", str(mixed), "--root", str(root)])
+    model = tszoo.load(str(root / "convtimenet" / "1"))
+    assert {layer.dtype_policy.name for layer in model._flatten_layers()} == {"float32"}
+    assert info(str(root / "convtimenet" / "1"))["training"]["precision"] == "mixed_bfloat16"
+    x = np.sin(np.linspace(0, 6, 30, dtype=np.float32))[None, :, None]
+    published = model.predict(x, verbose=0)
+    # the same weights in the bfloat16 body compute nearly, not exactly, the same embedding
+    from tszoo.precision import body_in_precision
+
+    twin = body_in_precision(model, "mixed_bfloat16")
+    twin.set_weights(model.get_weights())
+    rounded = np.asarray(twin(x, training=False))
+    assert rounded.dtype == np.float32 and not np.array_equal(rounded, published)
+    np.testing.assert_allclose(rounded, published, atol=0.05 * np.abs(published).max())

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from tszoo.precision import PRECISIONS
+
 
 def _quiet_tensorflow():
     """Import TensorFlow with its C++ start-up lines (printed before logging is set up) kept off stderr."""
@@ -290,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_args(p)
     p.add_argument("--epochs", type=int, default=None,
                    help="passes over the training data, capped at 250 steps (default: ConvTimeNetClassifier's)")
-    p.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32",
+    p.add_argument("--precision", choices=PRECISIONS, default="float32",
                    help="training arithmetic (mixed_bfloat16: about twice as fast on CPUs with AMX or AVX512-BF16 "
                         "and on GPUs, slower on other CPUs; the saved model is float32 either way)")
     p.add_argument("--out", default="finetuned", help="models folder for the result (default ./finetuned)")
@@ -305,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_args(p)
     p.add_argument("--epochs", type=int, default=None,
                    help="passes over the training data, capped at 250 steps (default: ConvTimeNetClassifier's)")
-    p.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32",
+    p.add_argument("--precision", choices=PRECISIONS, default="float32",
                    help="training arithmetic (mixed_bfloat16: about twice as fast on CPUs with AMX or AVX512-BF16 "
                         "and on GPUs, slower on other CPUs; the saved model is float32 either way)")
     p.set_defaults(func=cmd_evaluate)

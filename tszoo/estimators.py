@@ -15,7 +15,6 @@ channel by channel with the same network and the embeddings concatenated.
 
 from __future__ import annotations
 
-import functools
 import warnings
 
 import numpy as np
@@ -26,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from tszoo.heads import OUTPUT_NAME
 from tszoo.inference import as_3d as _as_3d, embed, load_cached, predict_batched
 from tszoo.layers import INPUT_NAME
+from tszoo.precision import bfloat16_hardware, body_in_precision, check_precision, copy_state
 from tszoo.validation import check_labels
 
 DEFAULT_LEARNING_RATE = 3e-3
@@ -482,8 +482,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         finetuning.parse_augment(self.augment)
         if int(self.n_estimators) < 1:
             raise ValueError(f"n_estimators={self.n_estimators!r}; expected an integer >= 1")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision={self.precision!r}; expected one of {', '.join(map(repr, PRECISIONS))}")
+        check_precision(self.precision)
         if self.precision == "mixed_bfloat16" and self.finetune == "full" and bfloat16_hardware() is False:
             warnings.warn("precision='mixed_bfloat16' without bfloat16 units (a CPU without AVX512-BF16 or AMX, "
                           "or a GPU below compute capability 8.0): fine-tuning is slower than in float32 (1.4x "
@@ -568,7 +567,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             history = self._train(run[0], trainer, Xt, codes, fit_idx, val, batch, epochs, per_epoch, seed,
                                   callbacks)
             if run[0] is not model:
-                _copy_state(run[0], model)
+                copy_state(run[0], model)
             return model, history
         finally:
             if trainer is not None:
@@ -752,88 +751,21 @@ class ConvTimeNetMiniRocketClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _copy_state(source, target) -> None:
-    """Copy every variable of ``source`` (weights, batch-norm statistics, dropout seeds) into ``target``, a network
-    built the same way."""
-    pairs = list(zip(source.variables, target.variables, strict=True))
-    for a, b in pairs:
-        if tuple(a.shape) != tuple(b.shape) or a.dtype != b.dtype or a.trainable != b.trainable:
-            raise ValueError(f"cannot copy {a.path} {a.shape} into {b.path} {b.shape}: different networks")
-    for a, b in pairs:
-        b.assign(a.value)
-
-
-PRECISIONS = ("float32", "mixed_bfloat16")
-# layers that stay float32 in a mixed-precision copy: the per-series standardisation of raw values (bfloat16 keeps 8
-# bits of mantissa) and the masked mean over time (a sum over up to thousands of steps); batch normalisation
-# computes its statistics in float32 by itself
-_FLOAT32_LAYERS = ("SeriesStandardization", "MaskedGlobalAveragePooling")
-
-
 def in_precision(built, precision: str, n_channels: int, dropout: float):
     """A copy of the classifier ``built`` (``(classifier, embedder, head)``, from :func:`tszoo.heads.classifier`)
-    whose body computes in ``precision`` (``"mixed_bfloat16"``: bfloat16 arithmetic on float32 weights), with the
-    same variables' values (weights, statistics, dropout seeds) and the same structure and names. The head and the
-    two layers of ``_FLOAT32_LAYERS`` stay float32, so the probabilities are float32."""
+    whose body computes in ``precision`` (:func:`tszoo.precision.body_in_precision`), with the same variables'
+    values (weights, statistics, dropout seeds) and the same structure and names. The head stays float32, so the
+    probabilities are float32."""
     import keras
 
     from tszoo.heads import classifier
 
     model, _, head = built
     body = next(layer for layer in model.layers if isinstance(layer, keras.Model))
-
-    def clone(layer):
-        config = layer.get_config()
-        if type(layer).__name__ not in _FLOAT32_LAYERS:
-            config["dtype"] = precision
-        return layer.__class__.from_config(config)
-
-    twin = classifier(keras.models.clone_model(body, clone_function=clone), head.units, n_channels=n_channels,
+    twin = classifier(body_in_precision(body, precision), head.units, n_channels=n_channels,
                       dropout=dropout, name=model.name)
-    _copy_state(model, twin[0])
-    try:  # a machine whose kernels cannot compute in bfloat16 says so here, not deep inside a fit
-        probe = np.random.default_rng(0).standard_normal((1, 64, n_channels)).astype(np.float32)
-        np.asarray(twin[0](probe, training=False))
-    except Exception as error:
-        reason = " ".join(str(error).split())[:400]
-        raise RuntimeError(f"precision={precision!r}: {keras.backend.backend()} on this machine cannot run the "
-                           f"network in bfloat16 ({type(error).__name__}: {reason}); use precision='float32'"
-                           ) from error
+    copy_state(model, twin[0])
     return twin
-
-
-@functools.cache
-def bfloat16_hardware() -> bool | None:
-    """Whether this process computes bfloat16 on hardware made for it: a GPU of compute capability 8.0 or more
-    (Ampere on; a T4 is 7.5) or a TPU visible to the Keras backend, or else a CPU with AVX512-BF16 or AMX-BF16
-    (read from ``/proc/cpuinfo``); ``None`` where that cannot be read. Read once per process (every fit asks)."""
-    import keras
-
-    backend = keras.backend.backend()
-    capabilities = None
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        if gpus:
-            capabilities = [tf.config.experimental.get_device_details(g).get("compute_capability") for g in gpus]
-    elif backend == "jax":
-        import jax
-
-        if jax.default_backend() == "tpu":
-            return True
-        if jax.default_backend() == "gpu":
-            capabilities = [tuple(int(p) for p in str(getattr(d, "compute_capability", "")).split(".") if p)
-                            for d in jax.devices()]
-    if capabilities:
-        known = [tuple(c) for c in capabilities if c]
-        return None if not known else min(known) >= (8, 0)
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), None)
-    except OSError:
-        return None
-    return None if flags is None else bool({"avx512_bf16", "amx_bf16"} & set(flags))
 
 
 def _architecture(model):
@@ -881,7 +813,7 @@ class _Trainer:
         self.optimizer.build(self.model.trainable_variables)
 
     def load(self, model):
-        _copy_state(model, self.model)
+        copy_state(model, self.model)
         return self.model, self.embedder, self.head
 
     def reset(self, learning_rate, total_steps, warmup_steps):
