@@ -38,7 +38,7 @@ import numpy as np
 
 from benchmarks.common import (PEERS, Rows, as_float, machines, machines_lines, paired, reference_table,  # noqa: E402
                                run_peer, write_report)
-from tszoo.precision import PRECISIONS  # noqa: E402
+from tszoo.precision import PRECISIONS, resolve_precision  # noqa: E402
 
 NETWORK_ARMS = ("finetuned", "scratch", "single", "finetuned_minirocket")
 ARMS = (*NETWORK_ARMS, *PEERS)
@@ -250,6 +250,7 @@ def main(argv=None):
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)  # DATASET:ARM:SEED, prints the row
     parser.add_argument("--out", default="bench_out/convtimenet_targets")
     args = parser.parse_args(argv)
+    args.precision = resolve_precision(args.precision)  # rows record what ran ("auto" as what it means here)
 
     from builders.data import archive_root, load_splits
 

@@ -142,6 +142,10 @@ def parse_arm(arm: str) -> tuple[str, dict]:
         else:
             value = {"None": None, "True": True, "False": False}.get(text, text)
         settings[key] = value
+    if "precision" in settings:  # rows record what ran: "auto" as the precision it means on this machine
+        from tszoo.precision import resolve_precision
+
+        settings["precision"] = resolve_precision(settings["precision"])
     return base, settings
 
 

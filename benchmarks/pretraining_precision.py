@@ -51,7 +51,7 @@ def main(argv=None):
     from builders.training import Trainer, batch_signature
     from tszoo.architectures.convtimenet import build_convtimenet, build_multihead, head_offsets, multihead_loss
     from tszoo.finetuning import cosine_schedule
-    from tszoo.precision import PRECISIONS, bfloat16_hardware, body_in_precision, copy_state
+    from tszoo.precision import bfloat16_hardware, body_in_precision, copy_state
 
     names = load_splits(args.archive, args.splits)["sources"]
     sources = prepare_sources(names, args.archive, DEFAULTS["holdout"], DEFAULTS["seed"])
@@ -65,10 +65,11 @@ def main(argv=None):
         parser.error(f"epoch 0 has {len(batches)} batches; --rounds x --steps asks for {needed}")
     kernel_sizes = [int(k) for k in args.kernel_sizes.split(",")]
 
+    compared = ("float32", "mixed_bfloat16")
     steppers, work = {}, tempfile.mkdtemp(prefix="pretraining_precision_")
     keras.utils.set_random_seed(0)
     reference = build_multihead(build_convtimenet(kernel_sizes, args.filters, args.num_blocks, args.bottleneck), heads)
-    for precision in PRECISIONS:
+    for precision in compared:
         body = build_convtimenet(kernel_sizes, args.filters, args.num_blocks, args.bottleneck)
         model = build_multihead(body_in_precision(body, precision), heads)
         copy_state(reference, model)  # the same initial weights in both
@@ -78,8 +79,8 @@ def main(argv=None):
                           Path(work) / precision, inputs=lambda b: b[0],
                           batch_signature=batch_signature(labels=True))
         steppers[precision] = trainer.step
-    seconds = {p: [] for p in PRECISIONS}
-    losses = {p: [] for p in PRECISIONS}
+    seconds = {p: [] for p in compared}
+    losses = {p: [] for p in compared}
     for r in range(args.rounds):
         chunk = batches[r * args.steps: (r + 1) * args.steps]
         for precision, step in steppers.items():
@@ -95,7 +96,7 @@ def main(argv=None):
 
     here = machine()
     rows = [{"precision": p, "seconds_per_step": float(np.median(seconds[p])),
-             "mean_loss": float(np.mean(losses[p])), "timed_steps": len(losses[p])} for p in PRECISIONS]
+             "mean_loss": float(np.mean(losses[p])), "timed_steps": len(losses[p])} for p in compared]
     base = rows[0]["seconds_per_step"]
     for row in rows:
         row["relative_to_float32"] = row["seconds_per_step"] / base

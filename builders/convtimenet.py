@@ -125,9 +125,9 @@ def train(args):
     from builders.training import Trainer, batch_signature, default_strategy, hardware, scope, write_settings
 
     from tszoo.finetuning import cosine_schedule
-    from tszoo.precision import bfloat16_hardware, body_in_precision, check_precision, copy_state
+    from tszoo.precision import bfloat16_hardware, body_in_precision, copy_state, resolve_precision
 
-    check_precision(args.precision)
+    args.precision = resolve_precision(args.precision)  # settings record what runs ("auto" as what it means here)
     if args.precision != "float32" and bfloat16_hardware() is False:
         import warnings
 
@@ -273,8 +273,9 @@ def main(argv=None):
     from tszoo.precision import PRECISIONS
 
     t._option_string_actions["--precision"].choices = PRECISIONS
-    t._option_string_actions["--precision"].help = ("float32, or mixed_bfloat16: the body computes in bfloat16 on "
-                                                    "float32 weights (faster on hardware with bfloat16 units)")
+    t._option_string_actions["--precision"].help = ("float32; mixed_bfloat16: the body computes in bfloat16 on "
+                                                    "float32 weights (faster on hardware with bfloat16 units); "
+                                                    "auto: mixed_bfloat16 where this machine has them")
     e = parser._subparsers._group_actions[0].add_parser(
         "evaluate", help="held-back accuracy of a run's best weights under three kinds of batch-norm statistics")
     e.add_argument("--run", default="runs/convtimenet")

@@ -5,6 +5,7 @@
 #   .devdata/  the sources' folders of the UCR archive (UCRArchive_2018/<name>/) and splits.json beside them
 # Usage: bash builders/gpu_pretrain.sh NAME SECONDS RECIPE-ARGS... [-- NAME SECONDS RECIPE-ARGS...]
 #   e.g. bash builders/gpu_pretrain.sh ctn_single 280 convtimenet --kernel-sizes 32 --filters 128
+#   (ConvTimeNet takes --precision mixed_bfloat16 on an Ampere or later GPU: bfloat16 arithmetic, float32 weights)
 # Each run is `python -m builders.RECIPE train --out runs/NAME ARGS` under `timeout SECONDS`; a run carried back in
 # runs/NAME resumes from its checkpoint (--resume), so a run longer than one call continues in the next.
 # GPU_PARALLEL=1 runs them side by side on the one GPU (each process allocates GPU memory as it needs it): small

@@ -338,6 +338,21 @@ def test_a_mixed_precision_fit_gives_a_float32_network_and_is_reproducible(tiny_
     assert abs(mixed.score(Xt, yt) - full.score(Xt, yt)) <= 0.2
 
 
+def test_auto_precision_is_bfloat16_where_the_machine_has_the_units_and_float32_elsewhere(
+        tiny_models, gunpoint_small, monkeypatch):
+    from tszoo import precision
+
+    X, y, _, _ = gunpoint_small
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=2, random_state=3)
+    fits = {p: ConvTimeNetClassifier(precision=p, **kw).fit(X, y) for p in ("float32", "mixed_bfloat16")}
+    for units, meant in ((True, "mixed_bfloat16"), (False, "float32")):
+        monkeypatch.setattr(precision, "bfloat16_hardware", lambda units=units: units)
+        auto = ConvTimeNetClassifier(precision="auto", **kw).fit(X, y)
+        assert auto.precision == "auto" and auto.precision_ == meant  # the parameter as given, what ran beside it
+        for a, b in zip(auto.model_.get_weights(), fits[meant].model_.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_precision_is_checked_and_a_float32_checkpoint_keeps_its_fingerprint(tiny_models, gunpoint_small):
     from tszoo.estimators import _fingerprint
 

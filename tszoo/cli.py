@@ -14,6 +14,10 @@ from pathlib import Path
 
 from tszoo.precision import PRECISIONS
 
+PRECISION_HELP = ("training arithmetic (mixed_bfloat16: about twice as fast on CPUs with AMX or AVX512-BF16 and on "
+                  "GPUs from compute capability 8.0, slower on other CPUs; auto: mixed_bfloat16 where this machine "
+                  "has bfloat16 units, else float32; the saved model is float32 either way)")
+
 
 def _quiet_tensorflow():
     """Import TensorFlow with its C++ start-up lines (printed before logging is set up) kept off stderr."""
@@ -144,7 +148,7 @@ def cmd_finetune(args):
         classes=clf.classes_.tolist(),
         description=f"{card['name']} v{card['version']} fine-tuned on {data_name} ({len(X)} training series).",
         builder={"function": "tszoo.estimators.ConvTimeNetClassifier", "arguments": {
-            "model": card["name"], "version": card["version"], "epochs": clf.epochs, "precision": clf.precision,
+            "model": card["name"], "version": card["version"], "epochs": clf.epochs, "precision": clf.precision_,
             "random_state": args.seed}},
         training={"datasets": [data_name], "n_train": len(X), "epochs": clf.epochs_run_,
                   "wall_time_s": round(seconds, 1), "base_model": f"{card['name']}/{card['version']}",
@@ -292,9 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_args(p)
     p.add_argument("--epochs", type=int, default=None,
                    help="passes over the training data, capped at 250 steps (default: ConvTimeNetClassifier's)")
-    p.add_argument("--precision", choices=PRECISIONS, default="float32",
-                   help="training arithmetic (mixed_bfloat16: about twice as fast on CPUs with AMX or AVX512-BF16 "
-                        "and on GPUs, slower on other CPUs; the saved model is float32 either way)")
+    p.add_argument("--precision", choices=PRECISIONS, default="float32", help=PRECISION_HELP)
     p.add_argument("--out", default="finetuned", help="models folder for the result (default ./finetuned)")
     p.add_argument("--export", choices=["savedmodel", "tflite", "onnx"], default=None)
     p.add_argument("--plots", default=None, help="folder for training-curve and confusion-matrix PNGs")
@@ -307,9 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_args(p)
     p.add_argument("--epochs", type=int, default=None,
                    help="passes over the training data, capped at 250 steps (default: ConvTimeNetClassifier's)")
-    p.add_argument("--precision", choices=PRECISIONS, default="float32",
-                   help="training arithmetic (mixed_bfloat16: about twice as fast on CPUs with AMX or AVX512-BF16 "
-                        "and on GPUs, slower on other CPUs; the saved model is float32 either way)")
+    p.add_argument("--precision", choices=PRECISIONS, default="float32", help=PRECISION_HELP)
     p.set_defaults(func=cmd_evaluate)
     p = sub.add_parser("embed", help="write embeddings of a collection of series to .npy")
     p.add_argument("name")

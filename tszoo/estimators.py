@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from tszoo.heads import OUTPUT_NAME
 from tszoo.inference import as_3d as _as_3d, embed, load_cached, predict_batched
 from tszoo.layers import INPUT_NAME
-from tszoo.precision import bfloat16_hardware, body_in_precision, check_precision, copy_state
+from tszoo.precision import bfloat16_hardware, body_in_precision, check_precision, copy_state, resolve_precision
 from tszoo.validation import check_labels
 
 DEFAULT_LEARNING_RATE = 3e-3
@@ -397,7 +397,9 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction: see above (``None``: the end of the schedule).
         n_estimators: fine-tune this many networks (seeds ``random_state + i``) and average their probabilities;
             ``model_`` is then one Keras model holding all of them.
-        precision: ``"float32"`` (default) or ``"mixed_bfloat16"``: full fine-tuning computes the body in bfloat16
+        precision: ``"float32"`` (default), ``"mixed_bfloat16"``, or ``"auto"`` (bfloat16 where
+            :func:`bfloat16_hardware` says this machine has bfloat16 units, else float32; ``precision_`` holds what
+            a fit used). ``"mixed_bfloat16"``: full fine-tuning computes the body in bfloat16
             on float32 weights (the input standardisation, the pooling over time and the head stay float32). The
             fitted network is float32 either way (its predictions and exports are those of a float32 network);
             only the training arithmetic changes, so the fit differs from the float32 fit by rounding. Faster on
@@ -503,6 +505,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             self.random_state, (int, np.integer)) else int(self.random_state)
         self.n_channels_ = X3.shape[1]
         self.finetune_ = self.finetune
+        self.precision_ = resolve_precision(self.precision)
         Xt = np.ascontiguousarray(np.transpose(X3, (0, 2, 1)), dtype=np.float32)
         members, histories = [], []
         for member in range(int(self.n_estimators)):
@@ -557,8 +560,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             run = (model, embedder, head)
             if trainer is not None:
                 run = trainer.load(model)
-            elif self.precision != "float32" and self.finetune_ == "full":
-                run = in_precision(run, self.precision, self.n_channels_, self.head_dropout)
+            elif self.precision_ != "float32" and self.finetune_ == "full":
+                run = in_precision(run, self.precision_, self.n_channels_, self.head_dropout)
             if self.head_init == "probe" or (self.head_init == "auto" and self.pretrained) or self.finetune_ == "head":
                 embeddings = predict_batched(run[1], Xt[fit_idx])
                 run[2].set_weights(list(finetuning.probe_head(embeddings, codes[fit_idx], len(self.classes_), seed)))
@@ -601,7 +604,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         extra = [keep] if keep is not None else []
         resumable, start, records = None, 0, {}
         if self.checkpoint_dir is not None:
-            fingerprint = _fingerprint(Xt, codes, fit_idx, self.get_params(), batch, epochs)
+            fingerprint = _fingerprint(Xt, codes, fit_idx, {**self.get_params(), "precision": self.precision_}, batch,
+                                       epochs)
             resumable = finetuning.Resumable(self.checkpoint_dir, fingerprint, model, optimizer, keep)
             start, records = resumable.restore()
             data = finetuning.EpochBatches(Xt[fit_idx], codes[fit_idx], batch, per_epoch, seed, epoch=start,
@@ -838,7 +842,7 @@ class _TrainerCache:
 
         if keras.backend.backend() != "tensorflow" or estimator.checkpoint_dir is not None:
             return None  # JAX: the schedule's variables would be traced as constants; checkpoints: kept simple
-        return _architecture(model), estimator.precision, shapes
+        return _architecture(model), estimator.precision_, shapes
 
     def take(self, estimator, n_classes, model, shapes):
         """A trainer whose network is built exactly like ``model`` (every layer's class, name and settings and
@@ -858,8 +862,8 @@ class _TrainerCache:
             built = estimator._build(estimator.n_channels_, n_classes, 0)
             if _architecture(built[0]) != key[0]:
                 return None  # the name now resolves to another network than the one being fitted: no reuse
-            if estimator.precision != "float32":
-                built = in_precision(built, estimator.precision, estimator.n_channels_, estimator.head_dropout)
+            if estimator.precision_ != "float32":
+                built = in_precision(built, estimator.precision_, estimator.n_channels_, estimator.head_dropout)
             trainer = _Trainer(built)
         trainer.cache_key = key
         return trainer

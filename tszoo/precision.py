@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-PRECISIONS = ("float32", "mixed_bfloat16")
+PRECISIONS = ("float32", "mixed_bfloat16", "auto")  # auto: mixed_bfloat16 where bfloat16_hardware(), else float32
 # layers that stay float32 in a mixed-precision body: the per-series standardisation of raw values (bfloat16 keeps 8
 # bits of mantissa) and the masked mean over time (a sum over up to thousands of steps); batch normalisation
 # computes its statistics in float32 by itself
@@ -22,6 +22,14 @@ FLOAT32_LAYERS = ("SeriesStandardization", "MaskedGlobalAveragePooling")
 def check_precision(precision: str) -> str:
     if precision not in PRECISIONS:
         raise ValueError(f"precision={precision!r}; expected one of {', '.join(map(repr, PRECISIONS))}")
+    return precision
+
+
+def resolve_precision(precision: str) -> str:
+    """``"auto"`` -> ``"mixed_bfloat16"`` where :func:`bfloat16_hardware` is True, else ``"float32"``; the others as
+    they are (a clear error for anything else)."""
+    if check_precision(precision) == "auto":
+        return "mixed_bfloat16" if bfloat16_hardware() is True else "float32"
     return precision
 
 
@@ -39,14 +47,15 @@ def copy_state(source, target) -> None:
 def body_in_precision(body, precision: str):
     """A body of the same layers, names and structure as ``body`` (newly initialised: copy the state over where it
     matters) whose layers compute in ``precision``, except those of :data:`FLOAT32_LAYERS`; its output (the
-    embedding) is float32. ``"float32"`` returns ``body`` itself.
+    embedding) is float32. ``"float32"`` (or ``"auto"`` without bfloat16 units) returns ``body`` itself.
 
     Raises a ``RuntimeError`` naming the cause and ``precision='float32'`` where the backend's kernels cannot compute
     bfloat16 on this machine (found by one small forward pass here, not deep inside a training step).
     """
     import keras
 
-    if check_precision(precision) == "float32":
+    precision = resolve_precision(precision)
+    if precision == "float32":
         return body
 
     def clone(layer):
