@@ -22,7 +22,8 @@ over each source's held-back part alone) and with the exponential averages are r
 
 Precision: ``--precision mixed_bfloat16`` trains a body that computes in bfloat16 on float32 weights
 (:func:`tszoo.precision.body_in_precision`; the heads, the input standardisation and the pooling stay float32):
-about half the step time on hardware with bfloat16 units (an Ampere or later GPU; a CPU with AMX or AVX512-BF16),
+0.66x the step time on the 2-core AMX CPU (benchmarks/results/pretraining_precision.md); faster on hardware with
+bfloat16 units (an Ampere or later GPU; a CPU with AMX or AVX512-BF16),
 slower without them. Checkpoints and weights are float32 either way; ``publish`` loads them into a float32 body and
 recomputes the precise statistics in float32, so the published model is the float32 network users run.
 """
