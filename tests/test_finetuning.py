@@ -266,6 +266,30 @@ def test_the_recipe_study_compares_budgets_and_refuses_rows_made_with_another_bu
         main(common + ["--candidates", "lr1e-3_probe", "--max-steps", "4"])
     with pytest.raises(SystemExit, match="not among"):
         main(common + ["--candidates", "default", "--baseline", "steps1000"])
+    # a bfloat16 candidate records its precision, and a float32 row under its name is refused
+    assert settings("steps1000_bf16", 40, 250)["precision"] == "mixed_bfloat16"
+    with (out / "rows.jsonl").open("a") as f:
+        f.write(json.dumps({**rows[0], "candidate": "default_bf16"}) + "\n")
+    with pytest.raises(SystemExit, match="other settings"):
+        main(common + ["--candidates", "default_bf16"])
+
+
+def test_the_recipe_study_holds_out_a_stratified_third_and_fits_a_class_it_cannot_split():
+    """A class with one training series (FiftyWords has some) is fitted on and never held out; without such a
+    class the split is scikit-learn's stratified third, order included (what the committed rows were made on)."""
+    from sklearn.model_selection import train_test_split
+
+    from benchmarks.finetune_recipe_cv import holdout
+
+    y = np.array(["a"] * 6 + ["b"] * 6 + ["c"] * 6)
+    fit_idx, val_idx = holdout(y)
+    want_fit, want_val = train_test_split(np.arange(18), test_size=1 / 3, stratify=y, random_state=0)
+    assert fit_idx.tolist() == want_fit.tolist() and val_idx.tolist() == want_val.tolist()
+    y = np.array(["a"] * 6 + ["b"] * 6 + ["lone"])
+    fit_idx, val_idx = holdout(y)
+    assert 12 in fit_idx and 12 not in val_idx
+    assert sorted(np.concatenate([fit_idx, val_idx]).tolist()) == list(range(13))
+    assert sorted(y[val_idx].tolist()) == ["a", "a", "b", "b"]
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.data pipeline")
