@@ -176,6 +176,20 @@ class Rows:
         self.rows.append(row)
 
 
+def stratified_third(y, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(fit, held out)`` indices of a training split: a stratified third held out. A class with a single series
+    (FiftyWords has some) cannot be split: its series is fitted on, never held out, and the third is drawn from the
+    other classes; without such a class the indices, order included, are ``train_test_split``'s own."""
+    from sklearn.model_selection import train_test_split
+
+    y = np.asarray(y)
+    labels, counts = np.unique(y, return_counts=True)
+    alone = np.flatnonzero(np.isin(y, labels[counts < 2]))
+    rest = np.setdiff1d(np.arange(len(y)), alone)
+    fit_idx, held_idx = train_test_split(rest, test_size=1 / 3, stratify=y[rest], random_state=seed)
+    return np.concatenate([fit_idx, alone]), held_idx
+
+
 def peer_classifier(name: str, seed: int):
     """aeon's classifier with its defaults (aeon >= 1.2), seeded."""
     if name == "minirocket":

@@ -94,12 +94,11 @@ def tnc_error(E, y, Et, yt, seed=0):
 
 def holdout_split(X, y, cap, seed=0):
     """At most ``cap`` training series (stratified), then two thirds to fit and a third to score (stratified)."""
-    from sklearn.model_selection import train_test_split
-
+    from benchmarks.common import stratified_third
     from benchmarks.tnc_choices import capped
 
     X, y = capped(X, y, cap)
-    fit, score = train_test_split(np.arange(len(y)), test_size=1 / 3, stratify=y, random_state=seed)
+    fit, score = stratified_third(y, seed)
     return X[fit], y[fit], X[score], y[score]
 
 

@@ -279,7 +279,7 @@ def test_the_recipe_study_holds_out_a_stratified_third_and_fits_a_class_it_canno
     class the split is scikit-learn's stratified third, order included (what the committed rows were made on)."""
     from sklearn.model_selection import train_test_split
 
-    from benchmarks.finetune_recipe_cv import holdout
+    from benchmarks.common import stratified_third as holdout
 
     y = np.array(["a"] * 6 + ["b"] * 6 + ["c"] * 6)
     fit_idx, val_idx = holdout(y)
