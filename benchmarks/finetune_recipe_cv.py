@@ -9,8 +9,9 @@ The candidate with the highest mean validation accuracy becomes ``ConvTimeNetCla
 with another budget is refused).
 
 The fine-tuning budget is a candidate too (these set their own ``epochs`` and ``max_steps``): ``default`` is
-``ConvTimeNetClassifier()`` as shipped (100 passes, at most 250 steps), ``steps1000`` the same with four times the
-step cap, ``steps1000_val20`` that budget keeping the epoch of lowest loss on a stratified fifth of the fitting
+``ConvTimeNetClassifier()`` as shipped until 2026-12-07 (100 passes, at most 250 steps), ``auto`` as shipped since
+(``max_steps="auto"``: 1,000 steps from 1,000 series, so ``default`` below that), ``steps1000`` four times the step
+cap at every size, ``steps1000_val20`` that budget keeping the epoch of lowest loss on a stratified fifth of the fitting
 data (against the overfitting a longer schedule can bring), and ``scratch``/``scratch_steps1000`` the same
 architecture from random weights at either budget; ``default_bf16`` and ``steps1000_bf16`` are ``default`` and
 ``steps1000`` in bfloat16 (``precision="mixed_bfloat16"``: about half the time on a CPU with AMX, where 1,000
@@ -20,7 +21,9 @@ with, dataset by dataset::
     python -m benchmarks.finetune_recipe_cv --candidates default,steps1000,steps1000_val20,scratch,scratch_steps1000 \
         --baseline default --name finetune_budget_cv --out bench_out/finetune_budget_cv
 
-``--datasets targets`` takes all 41 targets of the protocol (``splits.json``).
+``--datasets targets`` takes all 41 targets of the protocol (``splits.json``). ``--split-seed S`` holds out another
+stratified third (default 0, the one every committed row was made on): a second look at a choice made on the
+seed-0 rows, on other series of the same training splits. Rows made with another seed than a run's are refused.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ CANDIDATES = {
     "lr3e-3_probe": {"learning_rate": 3e-3, "head_init": "probe"},
     "lr1e-3_random_head": {"learning_rate": 1e-3, "head_init": "random"},
     "default": {"epochs": 100, "max_steps": 250},
+    "auto": {"epochs": 100, "max_steps": "auto"},
     "steps1000": {"epochs": 100, "max_steps": 1000},
     "steps1000_val20": {"epochs": 100, "max_steps": 1000, "validation_fraction": 0.2},
     "scratch": {"pretrained": False, "epochs": 100, "max_steps": 250},
@@ -67,6 +71,7 @@ def main(argv=None):
     parser.add_argument("--candidates", default=RECIPES, help=f"some of {', '.join(CANDIDATES)}")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--max-steps", type=int, default=250)
+    parser.add_argument("--split-seed", type=int, default=0, help="which stratified third is held out (default 0)")
     parser.add_argument("--baseline", default=None, help="a candidate to compare every other one with, paired")
     parser.add_argument("--name", default="finetune_recipe_cv", help="the report's file stem")
     parser.add_argument("--out", default="bench_out/finetune_recipe_cv")
@@ -83,12 +88,16 @@ def main(argv=None):
     if args.baseline is not None and args.baseline not in candidates:
         raise SystemExit(f"--baseline {args.baseline!r} is not among --candidates {args.candidates!r}")
     rows = Rows(args.out, key=("dataset", "candidate"))
+    other = sorted({r.get("split_seed", 0) for r in rows.rows} - {args.split_seed})
+    if other:  # rows made before --split-seed existed held out the seed-0 third and do not say so
+        raise SystemExit(f"{rows.path} holds rows made on the held-out third of --split-seed {other[0]}, not "
+                         f"{args.split_seed}; use another --out")
     # precision is checked for the candidates that set it (the float32 ones' rows never recorded it)
     rows.check("candidate", {c: {k: made[c][k] for k in ("epochs", "max_steps", "precision") if k in made[c]}
                              for c in candidates})
     for name in names:
         X, y = load_ucr(name, "train", root=archive)
-        fit_idx, val_idx = stratified_third(y)
+        fit_idx, val_idx = stratified_third(y, seed=args.split_seed)
         for cand in candidates:
             if rows.done(dataset=name, candidate=cand):
                 continue
@@ -98,7 +107,8 @@ def main(argv=None):
             clf.fit(X[fit_idx], y[fit_idx])
             row = {"dataset": name, "candidate": cand, **params, "model": args.model,
                    "val_accuracy": float(clf.score(X[val_idx], y[val_idx])), "n_fit": len(fit_idx),
-                   "n_val": len(val_idx), "seconds": round(time.time() - began, 1)}
+                   "n_val": len(val_idx), "seconds": round(time.time() - began, 1),
+                   **({"split_seed": args.split_seed} if args.split_seed else {})}
             print(f"{name} {cand}: {row['val_accuracy']:.3f} ({row['seconds']} s)", flush=True)
             rows.add(row)
     by = {(r["dataset"], r["candidate"]): r["val_accuracy"] for r in rows.rows}
@@ -110,7 +120,7 @@ def main(argv=None):
         lines.append("| **mean** | " + " | ".join(f"**{mean[c]:.4f}**" for c in candidates) + " |")
         best = max(mean, key=mean.get)
         lines += ["", f"Validation inside the training splits of {len(done)} targets (a stratified third held out, "
-                      f"seed 0; test splits never read): best mean accuracy **{best}** ({mean[best]:.4f})."]
+                      f"seed {args.split_seed}; test splits never read): best mean accuracy **{best}** ({mean[best]:.4f})."]
     seconds = {c: round(sum(r["seconds"] for r in rows.rows if r["candidate"] == c and r["dataset"] in done), 1)
                for c in candidates}
     comparisons = {}
@@ -127,7 +137,7 @@ def main(argv=None):
     table = [{"dataset": n, **{c: by[(n, c)] for c in candidates}} for n in done]
     write_report(Path(args.out), args.name, "\n".join(lines), table,
                  {"datasets": done, "mean_val_accuracy": mean, "candidates": made, "seconds": seconds,
-                  "baseline": args.baseline, "paired": comparisons, "best": max(mean, key=mean.get) if mean else None})
+                  "baseline": args.baseline, "split_seed": args.split_seed, "paired": comparisons, "best": max(mean, key=mean.get) if mean else None})
 
 
 if __name__ == "__main__":

@@ -124,6 +124,19 @@ def test_budget_gives_small_data_epochs_and_large_data_steps():
     assert finetuning.budget(9000, 32, 40, None) == (40, 282)
 
 
+def test_the_automatic_step_cap_grows_with_the_training_set():
+    """max_steps="auto": 250 steps below 1,000 training series, 1,000 from there; the cap is what budget() uses,
+    and anything else than a positive integer, None or "auto" is refused with the accepted values."""
+    assert [finetuning.step_cap("auto", n) for n in (1, 999, 1000, 9000)] == [250, 250, 1000, 1000]
+    assert finetuning.budget(999, 32, 100, "auto") == finetuning.budget(999, 32, 100, 250) == (7, 32)
+    assert finetuning.budget(1000, 32, 100, "auto") == finetuning.budget(1000, 32, 100, 1000) == (31, 32)
+    assert finetuning.budget(9000, 32, 100, "auto") == (3, 282)
+    assert finetuning.step_cap(None, 10) is None and finetuning.step_cap(np.int64(7), 10) == 7
+    for bad in ("many", 0, -5, 2.5, True):
+        with pytest.raises(ValueError, match="positive integer, None .*'auto'"):
+            finetuning.step_cap(bad, 10)
+
+
 def test_adapt_batchnorm_takes_the_statistics_of_the_data(rng):
     from tszoo.architectures.convtimenet import build_convtimenet
 

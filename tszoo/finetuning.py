@@ -63,9 +63,29 @@ def default_batch_size(n: int) -> int:
     return int(min(32, max(4, n // 10)))
 
 
-def budget(n: int, batch_size: int, epochs: int, max_steps: int | None) -> tuple[int, int]:
+# max_steps="auto": (fewest training series, step cap) from the largest size down; below every size, the first cap
+AUTO_STEP_CAPS = ((1000, 1000), (0, 250))
+
+
+def step_cap(max_steps, n: int) -> int | None:
+    """The step cap a fit on ``n`` series runs under: ``max_steps`` itself, or for ``"auto"`` 250 steps below
+    1,000 training series and 1,000 steps from 1,000 up (:data:`AUTO_STEP_CAPS`). A clear error for anything
+    else than ``None``, a positive integer or ``"auto"``."""
+    if isinstance(max_steps, str):
+        if max_steps != "auto":
+            raise ValueError(f"max_steps={max_steps!r}; expected a positive integer, None (no cap) or 'auto'")
+        return next(cap for least, cap in AUTO_STEP_CAPS if n >= least)
+    if max_steps is None:
+        return None
+    if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
+        raise ValueError(f"max_steps={max_steps!r}; expected a positive integer, None (no cap) or 'auto'")
+    return int(max_steps)
+
+
+def budget(n: int, batch_size: int, epochs: int, max_steps) -> tuple[int, int]:
     """``(epochs, batches per epoch)``: ``epochs`` passes over ``n`` series, capped at ``max_steps`` steps (an
-    epoch is then shortened to ``max_steps`` batches when one pass alone is longer)."""
+    epoch is then shortened to ``max_steps`` batches when one pass alone is longer; ``"auto"``: :func:`step_cap`)."""
+    max_steps = step_cap(max_steps, n)
     per_epoch = -(-n // batch_size)
     if max_steps:
         per_epoch = min(per_epoch, int(max_steps))
