@@ -49,7 +49,8 @@ def convtimenet(folder: Path) -> dict:
                 "official training split only (batch-norm statistics adapted to the training series, the head "
                 "initialised by a linear probe, Adam with a linear warm-up and cosine decay, at most "
                 f"{arms.get('finetuned', {}).get('epochs_budget', '?')} epochs and "
-                f"{arms.get('finetuned', {}).get('max_steps', '?')} steps; recipe settings {recipe}), scored on "
+                f"{steps_text(arms.get('finetuned', {}).get('max_steps', '?'))}; recipe settings {recipe}), "
+                "scored on "
                 "the test split; `scratch`: the same architecture and recipe from random weights; aeon's "
                 "MiniRocket and MultiRocket-Hydra with their defaults, timed the same way on the same CPU. "
                 "Reference accuracies: ResNet/FCN (Fawaz et al. 2019, mean of 5 runs), InceptionTime (5-network "
@@ -142,11 +143,16 @@ def ablation_section(folders) -> dict:
         + "\n\n" + "\n\n".join((f / "targets.md").read_text() for f in folders))}
 
 
+def steps_text(max_steps) -> str:
+    """A row's step cap in words: ``"auto"`` is ``ConvTimeNetClassifier``'s size rule."""
+    return "250 steps (1,000 from 1,000 training series)" if max_steps == "auto" else f"{max_steps} steps"
+
+
 def budget_section(folder: Path, baseline: Path) -> dict:
     """The same targets fine-tuned and trained from scratch with a larger budget, next to the main evaluation."""
     summary = json.loads((folder / "summary.json").read_text())
     arms = summary["arms"]
-    budget = f"{arms['finetuned']['epochs_budget'][0]} epochs and {arms['finetuned']['max_steps'][0]} steps"
+    budget = f"{arms['finetuned']['epochs_budget'][0]} epochs and {steps_text(arms['finetuned']['max_steps'][0])}"
     small = {r["dataset"]: r for r in _rows(baseline)}
     large = _rows(folder)
     lines = ["| dataset | fine-tuned, main budget | fine-tuned, larger | from scratch, main | from scratch, larger "

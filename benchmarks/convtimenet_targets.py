@@ -38,6 +38,7 @@ import numpy as np
 
 from benchmarks.common import (PEERS, Rows, as_float, machines, machines_lines, paired, reference_table,  # noqa: E402
                                run_peer, write_report)
+from tszoo.finetuning import step_cap  # noqa: E402
 from tszoo.precision import PRECISIONS, resolve_precision  # noqa: E402
 
 NETWORK_ARMS = ("finetuned", "scratch", "single", "finetuned_minirocket")
@@ -60,6 +61,13 @@ def single_length_body(model_name, kernel):
     return str(publish_model(build_convtimenet(**args), "convtimenet_single", root=root, architecture="convtimenet",
                              builder={"function": "tszoo.architectures.convtimenet.build_convtimenet",
                                       "arguments": args}))
+
+
+def step_cap_arg(text: str):
+    """``--max-steps``: a positive integer or ``auto``."""
+    value = text if text == "auto" else int(text) if text.isdigit() else text
+    step_cap(value, 1)  # a clear error for anything else
+    return value
 
 
 def arm_settings(arm, args) -> dict:
@@ -237,7 +245,9 @@ def main(argv=None):
     parser.add_argument("--peer-seeds", default="0", help="seeds of the peers (MultiRocket-Hydra is slow on CPU)")
     parser.add_argument("--epochs", type=int, default=100, help="ConvTimeNetClassifier's default (40 before "
                         "2026-11-24: the same 250 steps except on training sets of 24 series or fewer)")
-    parser.add_argument("--max-steps", type=int, default=250)
+    parser.add_argument("--max-steps", type=step_cap_arg, default="auto",
+                        help="a step cap, or 'auto' (ConvTimeNetClassifier's default since 2026-12-07: 1,000 steps "
+                        "from 1,000 training series, 250 below; rows made before say 250)")
     parser.add_argument("--n-estimators", type=int, default=1)
     parser.add_argument("--precision", default="float32", choices=PRECISIONS,
                         help="ConvTimeNetClassifier(precision=...) for the network arms")
@@ -272,7 +282,7 @@ def main(argv=None):
     if args.order == "cheapest":
         def cost(n):
             n_train, length = int(reference[n]["n_train"]), int(reference[n]["length"])
-            return min(args.epochs * n_train, args.max_steps * 32) * length
+            return min(args.epochs * n_train, step_cap(args.max_steps, n_train) * 32) * length
         names_run = sorted(names, key=cost)
     else:
         names_run = names

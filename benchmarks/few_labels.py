@@ -115,6 +115,19 @@ def recipe_of(row) -> dict:
     return {"precision": "float32", **(row.get("recipe") or LEGACY_RECIPE)}
 
 
+def recipe_matches(row, recipe: dict) -> bool:
+    """Was ``row`` made with ``recipe``'s defaults, or with defaults that fit its data the same way? A step cap is
+    compared as the cap it gives the row's training set (:func:`tszoo.finetuning.step_cap`): rows made with
+    ``max_steps=250`` on fewer than 1,000 series are the fits of today's ``"auto"`` (every few-labels row)."""
+    from tszoo.finetuning import step_cap
+
+    theirs, n = recipe_of(row), row.get("n_train")
+    if n is None or "max_steps" not in recipe:
+        return theirs == recipe
+    return ({**theirs, "max_steps": step_cap(theirs["max_steps"], n)}
+            == {**recipe, "max_steps": step_cap(recipe["max_steps"], n)})
+
+
 def parse_arm(arm: str) -> tuple[str, dict]:
     """``"ctn_finetuned@max_steps=100@epochs=20"`` -> ``("ctn_finetuned", {"max_steps": 100, "epochs": 20})``;
     a clear error for an unknown arm, a variant of an arm that is not a ``ConvTimeNetClassifier``, or a setting
@@ -417,8 +430,9 @@ def reuse_rows(rows: Rows, folder: Path, args, names, ks, arms, made) -> int:
     other = Rows(folder, key=("dataset", "k", "draw", "arm"))
     reusable = set(WEIGHT_FREE_ARMS)
     if "scratch" in arms:
-        theirs = [(r.get("convtimenet_builder"), recipe_of(r)) for r in other.rows if r["arm"] == "scratch"]
-        if theirs and all(b == made["convtimenet_builder"] and c == made["recipe"] for b, c in theirs):
+        theirs = [(r.get("convtimenet_builder"), recipe_matches(r, made["recipe"])) for r in other.rows
+                  if r["arm"] == "scratch"]
+        if theirs and all(b == made["convtimenet_builder"] and same for b, same in theirs):
             reusable.add("scratch")
         elif theirs:
             print(f"--reuse-rows: {folder}'s scratch rows were made with another architecture or other default "
@@ -596,7 +610,7 @@ def main(argv=None):
     made = {"score_on": args.score_on, "models": versions}
     rows.check("arm", {a: made for a in arms})
     recipe = default_recipe()
-    stale = [r for r in rows.rows if r["arm"].split("@")[0] in RECIPE_ARMS and recipe_of(r) != recipe]
+    stale = [r for r in rows.rows if r["arm"].split("@")[0] in RECIPE_ARMS and not recipe_matches(r, recipe)]
     if stale and not args.report_only:
         theirs = recipe_of(stale[0])
         changed = {k: f"{theirs[k]!r} -> {recipe[k]!r}" for k in recipe if theirs[k] != recipe[k]}

@@ -145,6 +145,19 @@ def test_convtimenet_finetunes_repeatably_and_scratch_differs(tiny_models, gunpo
     assert set(a.predict(Xt)) <= {1, 2}
 
 
+def test_convtimenet_automatic_step_cap_is_the_small_data_cap_on_small_data(tiny_models, gunpoint):
+    """max_steps="auto" on 50 series is the 250-step cap: the same fit, and max_steps_ says which cap ran; a step
+    cap that is not one is refused before any training, with the accepted values."""
+    X, y, Xt, _ = gunpoint
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=30, random_state=0)
+    auto = ConvTimeNetClassifier(max_steps="auto", **kw).fit(X, y)
+    fixed = ConvTimeNetClassifier(max_steps=250, **kw).fit(X, y)
+    assert auto.max_steps_ == fixed.max_steps_ == 250 and auto.epochs_run_ == 25  # 10 batches of 5 per pass
+    np.testing.assert_allclose(auto.predict_proba(Xt), fixed.predict_proba(Xt), atol=1e-6)
+    with pytest.raises(ValueError, match="max_steps='some'; expected a positive integer, None"):
+        ConvTimeNetClassifier(max_steps="some", **kw).fit(X, y)
+
+
 @pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
 def test_convtimenet_multivariate_and_validation_split(tiny_models, gunpoint, precision):
     X, y, Xt, _ = gunpoint

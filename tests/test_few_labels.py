@@ -252,3 +252,17 @@ def test_rows_made_before_precision_existed_count_as_float32_rows_of_todays_reci
     assert recipe_of({"recipe": before}) == today
     assert recipe_of({"recipe": {**before, "precision": "mixed_bfloat16"}}) != today
     assert recipe_of({})["precision"] == "float32" and recipe_of({})["epochs"] == LEGACY_RECIPE["epochs"]
+
+
+def test_rows_made_with_the_250_step_cap_on_small_data_are_fits_of_todays_automatic_cap():
+    """max_steps became "auto" on 2026-12-07: 250 steps below 1,000 series, as before, so every few-labels row made
+    with 250 is today's fit; on 1,000 series or more it is not, and a folder holding such a row is refused."""
+    from benchmarks.few_labels import default_recipe, recipe_matches
+
+    today = default_recipe()
+    assert today["max_steps"] == "auto"
+    old = {"recipe": {**today, "max_steps": 250}}
+    assert recipe_matches({**old, "n_train": 600}, today)
+    assert not recipe_matches({**old, "n_train": 1000}, today)
+    assert not recipe_matches({"recipe": {**today, "max_steps": 100}, "n_train": 20}, today)
+    assert not recipe_matches({"recipe": {**today, "epochs": 40}, "n_train": 20}, today)

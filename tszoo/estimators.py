@@ -361,7 +361,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
     then the whole network trained with Adam under a linear warm-up and cosine decay, and the weights at the end
     of the schedule kept (with ``validation_fraction``: those of the epoch with the lowest validation loss on a
     stratified part carved out of the training data). Budget: ``min(epochs x batches per epoch, max_steps)``
-    gradient steps: by default 250 steps from 9 training series up, and 100 passes (fewer steps) below that.
+    gradient steps: by default 100 passes (fewer steps) below 9 training series, 250 steps from 9 up, and 1,000
+    steps from 1,000 series up.
 
     How the defaults were chosen: by cross-validation inside the training splits of target datasets, never on a
     test split (``benchmarks/finetune_recipe_cv.py``; the model card and README give the figures).
@@ -370,11 +371,20 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         model, version: the published body (default ``"convtimenet"``).
         pretrained: ``False`` trains the same architecture from fresh random weights (head initialised at random,
             no statistics to adapt), for comparison.
-        epochs: passes over the training data (default 100), capped by ``max_steps`` gradient steps (default 250;
-            ``None``: no cap). Chosen on training splits only (``benchmarks/results/few_labels_max_steps.md``,
-            37 targets, k = 1, 2, 5, 10 series per class, scored on undrawn training series): 100 passes instead
-            of 40 gave the fits on fewer than 25 series (the only ones the change touches) 1.0-1.6 points more
-            at k = 1, 2 and 5 (paired, standard errors 0.5-0.8) for 24% more fitting time; at k = 10 none.
+        epochs: passes over the training data (default 100), capped by ``max_steps`` gradient steps. Chosen on
+            training splits only (``benchmarks/results/few_labels_max_steps.md``, 37 targets, k = 1, 2, 5, 10
+            series per class, scored on undrawn training series): 100 passes instead of 40 gave the fits on fewer
+            than 25 series (the only ones the change touches) 1.0-1.6 points more at k = 1, 2 and 5 (paired,
+            standard errors 0.5-0.8) for 24% more fitting time; at k = 10 none.
+        max_steps: the cap on gradient steps: an integer, ``None`` (no cap) or ``"auto"`` (default): 250 steps
+            below 1,000 training series, 1,000 from there (:func:`tszoo.finetuning.step_cap`; ``max_steps_``
+            says which cap a fit ran under). Until 2026-12-07 the default was 250 at every size. Chosen on
+            training splits only (``benchmarks/results/step_cap_by_size.md``): on a held-out third of the 41
+            targets' training splits, 1,000 steps gained 3.2 points (se 1.8) on the 4 with 1,000 or more series
+            to fit on and 1.0 (se 0.65) on the other 37, but 1,000 steps at every size took 2.7x the time (this
+            rule 1.3x: what fits issue 11's hour in float32); on a second held-out third (another seed) those 4
+            gained again (3.0 points, se 1.3, all four ahead); with 1 to 10 labelled series per class 1,000 steps
+            gained nothing for twice the time.
         batch_size: default ``min(32, max(4, n // 10))``.
         learning_rate: Adam's peak learning rate (default 3e-3: the best of 3e-4, 1e-3 and 3e-3 in validation
             inside the training splits of 8 targets, ``benchmarks/results/finetune_recipe_cv.md``).
@@ -422,7 +432,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         missing: as the other estimators.
     """
 
-    def __init__(self, model="convtimenet", version=None, pretrained=True, epochs=100, max_steps=250,
+    def __init__(self, model="convtimenet", version=None, pretrained=True, epochs=100, max_steps="auto",
                  batch_size=None, learning_rate=None, warmup=0.1, head_init="auto", batchnorm="adapt",
                  head_dropout=0.1, finetune="full", augment=None, validation_fraction=None, n_estimators=1,
                  precision="float32", random_state=None, checkpoint_dir=None, verbose=0, missing="raise"):
@@ -482,6 +492,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("finetune='head' trains a linear head on a frozen PRETRAINED body; pretrained=False "
                              "has nothing to freeze")
         finetuning.parse_augment(self.augment)
+        finetuning.step_cap(self.max_steps, 1)
         if int(self.n_estimators) < 1:
             raise ValueError(f"n_estimators={self.n_estimators!r}; expected an integer >= 1")
         check_precision(self.precision)
@@ -545,6 +556,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
                                                     random_state=seed)
                 val = (Xt[val_idx], codes[val_idx])
         epochs, per_epoch = finetuning.budget(len(fit_idx), batch, self.epochs, self.max_steps)
+        self.max_steps_ = finetuning.step_cap(self.max_steps, len(fit_idx))
         model, embedder, head = self._build(self.n_channels_, len(self.classes_), seed)
         if self.pretrained and self.batchnorm == "adapt":
             finetuning.adapt_batchnorm(embedder, Xt[fit_idx])
