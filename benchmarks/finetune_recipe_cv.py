@@ -120,7 +120,8 @@ def main(argv=None):
         lines.append("| **mean** | " + " | ".join(f"**{mean[c]:.4f}**" for c in candidates) + " |")
         best = max(mean, key=mean.get)
         lines += ["", f"Validation inside the training splits of {len(done)} targets (a stratified third held out, "
-                      f"seed {args.split_seed}; test splits never read): best mean accuracy **{best}** ({mean[best]:.4f})."]
+                      f"seed {args.split_seed}; test splits never read): best mean accuracy **{best}** "
+                      f"({mean[best]:.4f})."]
     seconds = {c: round(sum(r["seconds"] for r in rows.rows if r["candidate"] == c and r["dataset"] in done), 1)
                for c in candidates}
     comparisons = {}
@@ -137,7 +138,8 @@ def main(argv=None):
     table = [{"dataset": n, **{c: by[(n, c)] for c in candidates}} for n in done]
     write_report(Path(args.out), args.name, "\n".join(lines), table,
                  {"datasets": done, "mean_val_accuracy": mean, "candidates": made, "seconds": seconds,
-                  "baseline": args.baseline, "split_seed": args.split_seed, "paired": comparisons, "best": max(mean, key=mean.get) if mean else None})
+                  "baseline": args.baseline, "split_seed": args.split_seed, "paired": comparisons,
+                  "best": max(mean, key=mean.get) if mean else None})
 
 
 if __name__ == "__main__":

@@ -295,8 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     data_args(p)
     p.add_argument("--epochs", type=int, default=None,
-                   help="passes over the training data, capped at 250 steps (1,000 from 1,000 training series; default: "
-                   "ConvTimeNetClassifier's)")
+                   help="passes over the training data, capped at 250 steps (1,000 from 1,000 training series; "
+                   "default: ConvTimeNetClassifier's)")
     p.add_argument("--precision", choices=PRECISIONS, default="float32", help=PRECISION_HELP)
     p.add_argument("--out", default="finetuned", help="models folder for the result (default ./finetuned)")
     p.add_argument("--export", choices=["savedmodel", "tflite", "onnx"], default=None)
@@ -309,8 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     data_args(p)
     p.add_argument("--epochs", type=int, default=None,
-                   help="passes over the training data, capped at 250 steps (1,000 from 1,000 training series; default: "
-                   "ConvTimeNetClassifier's)")
+                   help="passes over the training data, capped at 250 steps (1,000 from 1,000 training series; "
+                   "default: ConvTimeNetClassifier's)")
     p.add_argument("--precision", choices=PRECISIONS, default="float32", help=PRECISION_HELP)
     p.set_defaults(func=cmd_evaluate)
     p = sub.add_parser("embed", help="write embeddings of a collection of series to .npy")
