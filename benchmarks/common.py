@@ -176,6 +176,16 @@ class Rows:
         self.rows.append(row)
 
 
+def read_rows(path) -> list[dict]:
+    """The rows of a ``rows.jsonl`` file, gzipped (``.gz``, as committed in ``benchmarks/results``) or not."""
+    import gzip
+
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def stratified_third(y, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(fit, held out)`` indices of a training split: a stratified third held out. A class with a single series
     (FiftyWords has some) cannot be split: its series is fitted on, never held out, and the third is drawn from the

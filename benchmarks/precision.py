@@ -13,20 +13,12 @@ says (the rows record their machines).
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import machines, paired, write_report
+from benchmarks.common import machines, paired, read_rows, write_report
 
-
-def read_rows(path) -> list[dict]:
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def key_of(row: dict) -> tuple:

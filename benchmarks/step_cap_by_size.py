@@ -17,22 +17,14 @@ series up, the short one below) gives against either cap everywhere, with the fi
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import paired, write_report
+from benchmarks.common import paired, read_rows, write_report
 
 BINS = (0, 40, 160, 400, 1000, 10**9)
 
-
-def read_rows(path) -> list[dict]:
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def pairs(spec: str, kind: str) -> tuple[str, list[dict]]:
@@ -122,9 +114,8 @@ def main(argv=None):
     thirds = sources[:len(args.thirds)]
     if len(thirds) > 1:  # the same datasets with another third held out: does a dataset's gain repeat?
         per = [{p["unit"]: p["long"] - p["short"] for p in ps} for _, ps in thirds]
-        both = sorted(set.intersection(*map(set, per)), key=lambda u: next(p["n"] for p in thirds[0][1]
-                                                                            if p["unit"] == u))
         n_of = {p["unit"]: p["n"] for p in thirds[0][1]}
+        both = sorted(set.intersection(*map(set, per)), key=lambda u: (n_of[u], u))  # by size, then name
         lines += ["### the same datasets, each source of thirds", ""]
         lines += [f"{i}. {label}" for i, (label, _) in enumerate(thirds, 1)]
         lines += ["", "| dataset | series fitted on | " + " | ".join(f"gain ({i})" for i in range(1, len(thirds) + 1))
