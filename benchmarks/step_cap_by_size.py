@@ -3,6 +3,7 @@
     python -m benchmarks.step_cap_by_size \\
         --thirds benchmarks/results/finetune_precision_cv_targets_rows.jsonl:default_bf16:steps1000_bf16 \\
         --thirds benchmarks/results/step_cap_seed1_rows.jsonl:default:steps1000 \\
+        --thirds benchmarks/results/step_cap_seed2_rows.jsonl:default:steps1000 \\
         --few-labels benchmarks/results/few_labels_steps1000_rest_rows.jsonl.gz:ctn_finetuned@precision=mixed_bfloat16:ctn_finetuned@precision=mixed_bfloat16@max_steps=1000
 
 Each source pairs two candidates fitted on the same series and scored on the same held-out ones, a short cap
@@ -11,7 +12,8 @@ Each source pairs two candidates fitted on the same series and scored on the sam
 rows of ``benchmarks.few_labels --score-on rest`` (k series per class, scored on undrawn training series). No
 test split is read by either. For every source: the long cap's gain per dataset against the number of series
 fitted on, the mean gain within size bins, and what ``max_steps="auto"`` (the long cap from ``--threshold``
-series up, the short one below) gives against either cap everywhere, with the fit seconds of each.
+series up, the short one below) gives against either cap everywhere, with the fit seconds of each. With several
+sources of thirds: each dataset's gain in each, and all of them pooled by size.
 """
 
 from __future__ import annotations
@@ -91,6 +93,38 @@ def describe(label: str, ps: list[dict], threshold: int) -> tuple[list[str], dic
                                                      "long": float(long.mean())}, "seconds": seconds}
 
 
+def _se(values) -> float | None:
+    return float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else None
+
+
+def pooled(thirds: list[tuple[str, list[dict]]]) -> tuple[list[str], list[dict]]:
+    """Every source of thirds together, by size: the mean gain over all pairs, with the standard error of the
+    pairs and that of the datasets' own mean gains (the honest one: two thirds of one training split share most of
+    their series, so a dataset's pairs are not independent)."""
+    gains = [(p["n"], p["unit"], p["long"] - p["short"]) for _, ps in thirds for p in ps]
+    lines = ["", f"Pooled over the {len(thirds)} sources of thirds (a pair's bin is its own size; se of the pairs, "
+             "and se with each dataset's mean gain over its thirds as the unit):", "",
+             "| series fitted on | pairs | datasets | gain (points) | se (pairs) | se (datasets) |",
+             "|---|---|---|---|---|---|"]
+    bins = []
+    for lo, hi in zip(BINS[:-1], BINS[1:]):
+        inside = [(u, g) for n, u, g in gains if lo <= n < hi]
+        if not inside:
+            continue
+        per_dataset = {}
+        for u, g in inside:
+            per_dataset.setdefault(u, []).append(g)
+        means = [float(np.mean(v)) for v in per_dataset.values()]
+        gain, se_pairs, se_sets = float(np.mean([g for _, g in inside])), _se([g for _, g in inside]), _se(means)
+        fmt = lambda se: "-" if se is None else f"{100 * se:.2f}"  # noqa: E731
+        upper = "" if hi == BINS[-1] else f"{hi - 1}"
+        lines.append(f"| {lo}-{upper} | {len(inside)} | {len(per_dataset)} | {100 * gain:+.2f} | {fmt(se_pairs)} | "
+                     f"{fmt(se_sets)} |")
+        bins.append({"from": lo, "to": hi, "pairs": len(inside), "datasets": len(per_dataset), "gain": gain,
+                     "se_pairs": se_pairs, "se_datasets": se_sets})
+    return lines, bins
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--thirds", action="append", default=[], help="FILE:SHORT:LONG (finetune_recipe_cv rows)")
@@ -124,9 +158,13 @@ def main(argv=None):
         if len(both) > 2:
             r = float(np.corrcoef([[g[u] for u in both] for g in per[:2]])[0, 1])
             lines += ["", f"Correlation of the gains of (1) and (2) over these {len(both)} datasets: {r:+.2f}."]
+        more, pooled_bins = pooled(thirds)
+        lines += more
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_report(out, args.name, "\n".join(lines), table, {"threshold": args.threshold, "sources": summaries})
+    extra = {"pooled_thirds": pooled_bins} if len(thirds) > 1 else {}
+    write_report(out, args.name, "\n".join(lines), table, {"threshold": args.threshold, "sources": summaries,
+                                                           **extra})
     print("\n".join(lines))
 
 

@@ -39,6 +39,11 @@ def test_gains_by_size_and_the_automatic_cap_from_both_kinds_of_rows(tmp_path):
     assert fewlabels["pairs"] == 2 and fewlabels["mean"]["auto"] == fewlabels["mean"]["short"] == 0.5
     report = (out / "r.md").read_text()
     assert "| Large | 2000 | +10.00 | +10.00 |" in report
+    # both sources of thirds pooled by size: two pairs of one dataset per bin, no dataset-level se from one dataset
+    assert [(b["from"], b["pairs"], b["datasets"], round(100 * b["gain"], 6), b["se_pairs"], b["se_datasets"])
+            for b in summary["pooled_thirds"]] == [(0, 2, 1, 0.0, 0.0, None), (400, 2, 1, -2.0, 0.0, None),
+                                                   (1000, 2, 1, 10.0, 0.0, None)]
+    assert "| 1000- | 2 | 1 | +10.00 | 0.00 | - |" in report
     with pytest.raises(SystemExit, match="no rows of \\['steps4000'\\]"):
         main(["--thirds", f"{thirds}:default:steps4000", "--out", str(out)])
     with pytest.raises(SystemExit, match="FILE:SHORT:LONG"):
