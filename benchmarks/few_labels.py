@@ -25,11 +25,10 @@ its indices' hash. Every arm is fitted on those series only and scored on the wh
   On training splits (41 targets, k = 1 and 5, one draw) it was below MiniRocket alone (0.512 / 0.720 against
   0.545 / 0.729): the frozen embeddings add nothing MiniRocket's ridge can use;
 * ``dtw``: aeon's 1-nearest-neighbour classifier under DTW with a full warping window (the usual 1-NN DTW; a
-  window cannot be learned from one series per class). Scoring on the test split, the distances from the test
-  series to every series some draw takes are computed once per dataset (aeon's ``dtw_pairwise_distance``) and
-  each draw's prediction is its nearest drawn series: the same predictions as fitting the classifier per draw
-  (tested; all 820 rows of the v2 run re-made identical in 1,909 s wall on two threads against 7,216
-  single-thread fit-seconds), the time all on the dataset's first DTW row.
+  window cannot be learned from one series per class). Scoring on the test split, the nearest drawn series of
+  every test series is found for all draws of a dataset at once (``benchmarks.nearest_dtw``: aeon's distance,
+  each pair computed at most once and abandoned as soon as it cannot be the nearest): the same predictions as
+  fitting the classifier per draw (tested), the time all on the dataset's first DTW row.
 
 An arm ``NAME@PARAM=VALUE[@PARAM=VALUE...]`` is one of the ``ConvTimeNetClassifier`` arms (``ctn_adapted``,
 ``ctn_finetuned``, ``ctn_finetuned_frozenbn``, ``scratch``) with some of the estimator's settings changed, e.g.
@@ -204,6 +203,14 @@ def scorable(names, archive, ks, draws, say=True) -> list:
     return kept
 
 
+def _collection(X: np.ndarray):
+    """aeon's input: a 3-D array where no series is NaN-padded, else a list of ``(1, length)`` arrays without
+    their padding."""
+    if not np.isnan(X).any():
+        return X[:, None, :].astype(np.float64)
+    return [row[~np.isnan(row)][None, :].astype(np.float64) for row in X]
+
+
 class Dataset:
     """One dataset's training split, and embeddings made once and shared by every draw (test-split mode)."""
 
@@ -221,21 +228,28 @@ class Dataset:
             return self._cache["test"]
         return scored_split(self.name, self.archive, "rest", self.args.score_cap, self.y, taken)
 
-    def dtw_distances(self, n_jobs):
-        """Test-split mode: the DTW distances (aeon's, full window) from every test series to every training series
-        that some draw of this run takes, computed once per dataset: the draws of one dataset overlap (k = 10
-        takes most of a small class), so each pair is computed once instead of once per draw. Returns the drawn
-        indices (sorted) and the distance matrix, one column per index."""
+    def dtw_nearest(self, n_jobs):
+        """Test-split mode: for every draw of this run, the nearest drawn series of each test series under DTW
+        (aeon's, full window), found for all draws at once (:func:`benchmarks.nearest_dtw.nearest`: the draws of one
+        dataset overlap, k = 10 takes most of a small class, so a pair's distance serves every draw that takes it,
+        and a pair stops as soon as it cannot be the nearest). Returns ``{(k, index): positions in that draw}``.
+        Series that ``nearest`` does not take (NaN padding, several lengths) get aeon's distances from every test
+        series to every drawn one instead: the same answers, with more work."""
         if "dtw" not in self._cache:
-            from aeon.distances import dtw_pairwise_distance
+            from benchmarks.nearest_dtw import nearest
 
-            ks = [int(k) for k in self.args.ks.split(",")]
-            union = np.unique(np.concatenate([draw(self.y, k, self.name, i) for k in ks
-                                              for i in range(self.args.draws)]))
+            keys = [(int(k), i) for k in self.args.ks.split(",") for i in range(self.args.draws)]
+            draws = [draw(self.y, k, self.name, i) for k, i in keys]
             Xe, _ = self.evaluation(None)
-            self._cache["dtw"] = union, dtw_pairwise_distance(Xe[:, None, :].astype(np.float64),
-                                                              self.X[union][:, None, :].astype(np.float64),
-                                                              n_jobs=n_jobs)
+            try:
+                found = nearest(Xe, self.X, draws, n_jobs=n_jobs)
+            except ValueError:
+                from aeon.distances import dtw_pairwise_distance
+
+                union = np.unique(np.concatenate(draws))
+                distances = dtw_pairwise_distance(_collection(Xe), _collection(self.X[union]), n_jobs=n_jobs)
+                found = [np.argmin(distances[:, np.searchsorted(union, d)], axis=1) for d in draws]
+            self._cache["dtw"] = dict(zip(keys, found))
         return self._cache["dtw"]
 
     def frozen_embeddings(self, args, taken, Xe):
@@ -332,8 +346,7 @@ def run_arm(arm, data: Dataset, k, index, args) -> dict:
         elif base == "dtw" and args.score_on == "test":
             # aeon's 1-NN under DTW, from distances computed once per dataset (the first draw's row carries their
             # time): the nearest drawn series, the first one on a tie, as aeon's KNeighborsTimeSeriesClassifier
-            union, distances = data.dtw_distances(1 if args.shard else -1)
-            predicted = y[np.argmin(distances[:, np.searchsorted(union, taken)], axis=1)]
+            predicted = y[data.dtw_nearest(1 if args.shard else -1)[(k, index)]]
         elif base == "dtw":
             from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
 
