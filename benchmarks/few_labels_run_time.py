@@ -8,10 +8,14 @@
         --against benchmarks/results/few_labels_tnc_pooled_rows.jsonl.gz:tnc
 
 The whole benchmark (issue 13: at most two hours) is 41 targets x k = 1, 2, 5, 10 x 5 draws. Every draw of a k has
-the same number of series, so a run of ``d`` draws costs ``d / draws`` of the run: the estimate is the short run's
-wall-clock time (``benchmarks.few_labels.wall_clock``) times ``--draws / d``, plus the DTW arm's own wall-clock
-time, which is measured on all draws because it computes its distances once per dataset (its cost does not grow
-with the draws). ``--against FILE[:ARM,...]`` (committed rows of an earlier run; ARMs restricts which of its arms
+the same number of series, so each draw costs about the same; but some costs are paid once per dataset whatever the
+draws (the frozen embeddings, a fine-tuning step traced once per dataset and k, loading), and a run of ``d`` draws
+scaled by ``--draws / d`` counts them ``--draws / d`` times. Given one short run (``--run``), the estimate is that
+scaling: an overestimate. Given two runs of different numbers of draws on the same machine (``--run`` twice), the
+estimate is the straight line through them: a draw costs ``(T2 - T1) / (d2 - d1)``, the once-only part is what is
+left of the shorter run, and the whole is the once-only part plus ``--draws`` draws. Either way the DTW arm's own
+wall-clock time (``benchmarks.few_labels.wall_clock``) is added, measured on all draws, because it finds the nearest
+neighbours of all draws at once (its cost hardly grows with the draws). ``--against FILE[:ARM,...]`` (committed rows of an earlier run; ARMs restricts which of its arms
 are read) pairs every row of the short run and of the DTW run with the same (dataset, k, draw, arm): its fit
 seconds then and now, and whether the accuracy is the same (a row is exact on one machine, not across machines).
 """
@@ -43,7 +47,9 @@ def reference_rows(specs: list[str]) -> dict[tuple, dict]:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", required=True, help="a few_labels folder run with fewer draws (no dtw arm)")
+    parser.add_argument("--run", required=True, action="append",
+                        help="a few_labels folder run with fewer draws (no dtw arm); twice: two such runs with "
+                             "different numbers of draws")
     parser.add_argument("--dtw", help="a few_labels folder holding the dtw arm on every draw")
     parser.add_argument("--draws", type=int, default=5, help="draws of the whole benchmark")
     parser.add_argument("--target-hours", type=float, default=2.0)
@@ -51,27 +57,53 @@ def main(argv=None):
     parser.add_argument("--name", default="few_labels_run_time")
     parser.add_argument("--out", default="bench_out/few_labels_run_time")
     args = parser.parse_args(argv)
-    rows = read_rows(Path(args.run) / "rows.jsonl")
-    if any(r["arm"] == "dtw" for r in rows):
-        raise SystemExit(f"{args.run} holds dtw rows: give the dtw arm its own all-draws run (--dtw)")
-    draws = sorted({r["draw"] for r in rows})
-    if not draws or len(draws) > args.draws:
-        raise SystemExit(f"{args.run}: draws {draws}; expected between 1 and --draws={args.draws} of them")
-    run_wall = wall_clock(rows)["wall_clock_seconds"]
-    scale = args.draws / len(draws)
+    if len(args.run) > 2:
+        raise SystemExit(f"--run given {len(args.run)} times: one short run, or two with different numbers of draws")
+    runs = []
+    for folder in args.run:
+        own = read_rows(Path(folder) / "rows.jsonl")
+        if any(r["arm"] == "dtw" for r in own):
+            raise SystemExit(f"{folder} holds dtw rows: give the dtw arm its own all-draws run (--dtw)")
+        drawn = sorted({r["draw"] for r in own})
+        if not drawn or len(drawn) > args.draws:
+            raise SystemExit(f"{folder}: draws {drawn}; expected between 1 and --draws={args.draws} of them")
+        runs.append((len(drawn), wall_clock(own)["wall_clock_seconds"], own, drawn))
+    runs.sort(key=lambda run: run[0])
+    if len(runs) == 2 and runs[0][0] == runs[1][0]:
+        raise SystemExit(f"the two runs have the same number of draws ({runs[0][0]}): a line needs two")
+    count, run_wall, rows, draws = runs[-1]  # the longer run's rows are the ones paired and reported
+    scale = args.draws / count
+    if len(runs) == 2:
+        per_draw = (runs[1][1] - runs[0][1]) / (runs[1][0] - runs[0][0])
+        once = runs[0][1] - runs[0][0] * per_draw
+        arms_total = once + args.draws * per_draw
+    else:
+        per_draw = once = None
+        arms_total = run_wall * scale
     dtw_rows = read_rows(Path(args.dtw) / "rows.jsonl") if args.dtw else []
     dtw_wall = wall_clock(dtw_rows)["wall_clock_seconds"] if args.dtw else None
-    estimate = run_wall * scale + (dtw_wall or 0.0)
+    estimate = arms_total + (dtw_wall or 0.0)
     target = args.target_hours * 3600
     if estimate > target:
         verdict = f"missed by {estimate - target:.0f} s."
     else:
         verdict = "met." if dtw_wall is not None else "not known without the DTW arm."
-    lines = [f"The few-labels benchmark's run time on this machine, estimated from a run of draw(s) "
-             f"{', '.join(map(str, draws))} of {args.draws} ({len(rows)} rows, every arm but DTW).", "",
-             "| part | wall-clock seconds |", "|---|---|",
-             f"| the short run, measured | {run_wall:.0f} |",
-             f"| the same arms on {args.draws} draws (x {scale:g}) | {run_wall * scale:.0f} |",
+    if len(runs) == 2:
+        source = (f"two runs of every arm but DTW ({runs[0][0]} and {runs[1][0]} draw(s) of {args.draws}; "
+                  f"{len(rows)} rows in the longer)")
+        parts = [*(f"| {d} draw(s), measured | {wall:.0f} |" for d, wall, _, _ in runs),
+                 f"| a draw (the difference per draw) | {per_draw:.0f} |",
+                 f"| paid once whatever the draws (the shorter run less its draws) | {once:.0f} |",
+                 f"| the same arms on {args.draws} draws (once + {args.draws} draws) | {arms_total:.0f} |",
+                 f"| (the longer run x {scale:g}, for comparison) | {run_wall * scale:.0f} |"]
+    else:
+        source = (f"a run of draw(s) {', '.join(map(str, draws))} of {args.draws} ({len(rows)} rows, every arm "
+                  f"but DTW)")
+        parts = [f"| the short run, measured | {run_wall:.0f} |",
+                 f"| the same arms on {args.draws} draws (x {scale:g}; counts once-only costs {scale:g} times) | "
+                 f"{arms_total:.0f} |"]
+    lines = [f"The few-labels benchmark's run time on this machine, estimated from {source}.", "",
+             "| part | wall-clock seconds |", "|---|---|", *parts,
              f"| DTW on every draw, measured | {'not measured' if dtw_wall is None else f'{dtw_wall:.0f}'} |",
              f"| **the whole benchmark** | **{estimate:.0f} ({estimate / 3600:.2f} h)**"
              f"{'' if dtw_wall is not None else ' without DTW'} |", "",
@@ -108,6 +140,8 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     write_report(out, args.name, "\n".join(lines), table,
                  {"draws_run": draws, "draws": args.draws, "run_wall_seconds": run_wall, "dtw_wall_seconds": dtw_wall,
+                  "runs": [{"draws": d, "wall_seconds": wall} for d, wall, _, _ in runs],
+                  "per_draw_seconds": per_draw, "once_seconds": once, "arms_seconds": arms_total,
                   "estimate_seconds": estimate, "target_seconds": target,
                   "against": summary_arms})
 

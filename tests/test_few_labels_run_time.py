@@ -56,3 +56,24 @@ def test_refuses_dtw_rows_in_the_short_run_and_a_missing_reference(tmp_path):
         main(["--run", str(run), "--against", str(tmp_path / "nothing.jsonl"), "--out", str(tmp_path / "o")])
     main(["--run", str(run), "--out", str(tmp_path / "o"), "--name", "n"])  # no DTW run: said, not guessed
     assert "without DTW" in (tmp_path / "o" / "n.md").read_text()
+
+
+def test_two_runs_of_different_draws_give_a_line_whose_once_only_part_is_not_counted_again(tmp_path):
+    # one draw: 0-130 s (30 s paid once per dataset, 100 a draw); two draws: 0-230 s
+    one, two = tmp_path / "one", tmp_path / "two"
+    _rows(one, [_row("A", 1, "ctn_finetuned", 0.5, 130.0, 0.0)])
+    _rows(two, [_row("A", 1, "ctn_finetuned", 0.5, 130.0, 0.0), _row("A", 1, "ctn_finetuned", 0.6, 100.0, 130.0,
+                                                                       draw=1)])
+    dtw = tmp_path / "dtw"
+    _rows(dtw, [_row("A", 1, "dtw", 0.4, 50.0, 0.0, draw=d) for d in range(5)])
+    out = tmp_path / "report"
+    main(["--run", str(two), "--run", str(one), "--dtw", str(dtw), "--out", str(out), "--name", "t"])  # any order
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["per_draw_seconds"] == pytest.approx(100.0) and summary["once_seconds"] == pytest.approx(30.0)
+    assert summary["estimate_seconds"] == pytest.approx(30.0 + 5 * 100.0 + 50.0)  # not 5 x 130 or 2.5 x 230
+    assert summary["draws_run"] == [0, 1]  # the longer run is the one reported
+    report = (out / "t.md").read_text()
+    assert "| a draw (the difference per draw) | 100 |" in report and "(the longer run x 2.5, for comparison) | 575 |" \
+        in report and "| **the whole benchmark** | **580 (0.16 h)** |" in report
+    with pytest.raises(SystemExit, match="same number of draws"):
+        main(["--run", str(one), "--run", str(one), "--out", str(out)])
