@@ -344,7 +344,7 @@ def run_arm(arm, data: Dataset, k, index, args) -> dict:
             else:
                 predicted = clf.predict(Xe[:, None, :].astype(np.float64))
         elif base == "dtw" and args.score_on == "test":
-            # aeon's 1-NN under DTW, from distances computed once per dataset (the first draw's row carries their
+            # aeon's 1-NN under DTW, found for every draw of the dataset at once (the first draw's row carries the
             # time): the nearest drawn series, the first one on a tie, as aeon's KNeighborsTimeSeriesClassifier
             predicted = y[data.dtw_nearest(1 if args.shard else -1)[(k, index)]]
         elif base == "dtw":

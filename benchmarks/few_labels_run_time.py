@@ -2,8 +2,11 @@
 
     python -m benchmarks.few_labels --ks 1,2,5,10 --draws 1 \\
         --arms tnc,ctn_frozen,ctn_finetuned,ctn_default,scratch,minirocket --workers 2 --out bench_out/fl_draw0
+    python -m benchmarks.few_labels --ks 1,2,5,10 --draws 2 \\
+        --arms tnc,ctn_frozen,ctn_finetuned,ctn_default,scratch,minirocket --workers 2 --out bench_out/fl_draws01
     python -m benchmarks.few_labels --ks 1,2,5,10 --arms dtw --workers 2 --out bench_out/fl_dtw
-    python -m benchmarks.few_labels_run_time --run bench_out/fl_draw0 --dtw bench_out/fl_dtw \\
+    python -m benchmarks.few_labels_run_time --run bench_out/fl_draw0 --run bench_out/fl_draws01 \\
+        --dtw bench_out/fl_dtw \\
         --against benchmarks/results/few_labels_v2_epochs100_rows.jsonl.gz \\
         --against benchmarks/results/few_labels_tnc_pooled_rows.jsonl.gz:tnc
 
@@ -15,9 +18,11 @@ scaling: an overestimate. Given two runs of different numbers of draws on the sa
 estimate is the straight line through them: a draw costs ``(T2 - T1) / (d2 - d1)``, the once-only part is what is
 left of the shorter run, and the whole is the once-only part plus ``--draws`` draws. Either way the DTW arm's own
 wall-clock time (``benchmarks.few_labels.wall_clock``) is added, measured on all draws, because it finds the nearest
-neighbours of all draws at once (its cost hardly grows with the draws). ``--against FILE[:ARM,...]`` (committed rows of an earlier run; ARMs restricts which of its arms
-are read) pairs every row of the short run and of the DTW run with the same (dataset, k, draw, arm): its fit
-seconds then and now, and whether the accuracy is the same (a row is exact on one machine, not across machines).
+neighbours of all draws at once (its cost hardly grows with the draws).
+
+``--against FILE[:ARM,...]`` (committed rows of an earlier run; ARMs restricts which of its arms are read) pairs
+every row of the (longer) short run and of the DTW run with the same (dataset, k, draw, arm): its fit seconds then
+and now, and whether the accuracy is the same (a row is exact on one machine, not across machines).
 """
 
 from __future__ import annotations
