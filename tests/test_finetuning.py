@@ -426,3 +426,42 @@ def test_mixed_precision_warns_without_bfloat16_units_and_fails_clearly_where_ke
     assert done.returncode == 0 or (
         "RuntimeError: precision='mixed_bfloat16'" in done.stderr and "use precision='float32'" in done.stderr), \
         done.stderr[-2000:]
+
+
+def _body_distance(fitted, start) -> float:
+    body = next(layer for layer in fitted.model_.layers if isinstance(layer, keras.Model))
+    return float(np.sqrt(sum(np.sum((v.numpy() - s) ** 2) for v, s in zip(body.trainable_variables, start,
+                                                                             strict=True))))
+
+
+def test_l2sp_holds_the_body_near_its_pretrained_weights_and_leaks_into_no_other_fit(tiny_models, gunpoint_small):
+    from tszoo import estimators
+    from tszoo.registry import load
+
+    X, y, Xt, _ = gunpoint_small
+    start = [v.numpy() for v in load(str(tiny_models["convtimenet"])).trainable_variables]
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=3, learning_rate=1e-2, random_state=4)
+    estimators.clear_trainers()
+    free = ConvTimeNetClassifier(**kw).fit(X, y)
+    held = ConvTimeNetClassifier(l2sp=100.0, **kw).fit(X, y)
+    assert _body_distance(held, start) < 0.2 * _body_distance(free, start)
+    assert len(estimators._trainers.idle) == 2  # a step with the pull is not a step without it
+    # on the kept networks, after fits from other data: the same as each fit on a new network
+    ConvTimeNetClassifier(l2sp=100.0, **kw).fit(X[::-1], y[::-1])
+    again_free = ConvTimeNetClassifier(**kw).fit(X, y)
+    again_held = ConvTimeNetClassifier(l2sp=100.0, **kw).fit(X, y)
+    for first, again in ((free, again_free), (held, again_held)):
+        for a, b in zip(first.model_.get_weights(), again.model_.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert held.predict_proba(Xt).shape == (len(Xt), 2)
+
+
+@pytest.mark.parametrize("kw, says", [(dict(l2sp=-0.1), "expected a strength >= 0"),
+                                      (dict(l2sp=float("nan")), "expected a strength >= 0"),
+                                      (dict(l2sp="0.1"), "expected a strength >= 0"),
+                                      (dict(l2sp=0.1, pretrained=False), "needs pretrained=True"),
+                                      (dict(l2sp=0.1, finetune="head"), "finetune='full'")])
+def test_l2sp_refuses_what_it_cannot_do(tiny_models, gunpoint_small, kw, says):
+    X, y, _, _ = gunpoint_small
+    with pytest.raises(ValueError, match=says):
+        ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), epochs=1, **kw).fit(X, y)

@@ -430,12 +430,15 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             completes; one that holds another fit's checkpoint is refused. Not with ``n_estimators > 1``.
         verbose: Keras progress output (0 silent, 1 bar, 2 a line per epoch).
         missing: as the other estimators.
+        l2sp: L2-SP (Li, Grandvalet & Davoine 2018): adds ``l2sp / 2 * ||w - w0||^2`` over the body's trainable
+            weights to the loss, ``w0`` the pretrained weights, so that fine-tuning on a few series stays near them
+            (the new head is not pulled). Default ``0.0`` (none). Full fine-tuning of a pretrained body only.
     """
 
     def __init__(self, model="convtimenet", version=None, pretrained=True, epochs=100, max_steps="auto",
                  batch_size=None, learning_rate=None, warmup=0.1, head_init="auto", batchnorm="adapt",
                  head_dropout=0.1, finetune="full", augment=None, validation_fraction=None, n_estimators=1,
-                 precision="float32", random_state=None, checkpoint_dir=None, verbose=0, missing="raise"):
+                 precision="float32", random_state=None, checkpoint_dir=None, verbose=0, missing="raise", l2sp=0.0):
         self.model = model
         self.version = version
         self.pretrained = pretrained
@@ -456,6 +459,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         self.checkpoint_dir = checkpoint_dir
         self.verbose = verbose
         self.missing = missing
+        self.l2sp = l2sp
 
     def _build(self, n_channels, n_classes, seed):
         """``(classifier, embedder, head)``: the body (shared across channels), dropout and a new softmax head."""
@@ -501,6 +505,13 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
                           "or a GPU below compute capability 8.0): fine-tuning is slower than in float32 (1.4x "
                           "slower on an AVX-512 CPU without them); precision='float32' is faster here", UserWarning,
                           stacklevel=3)
+        if isinstance(self.l2sp, bool) or not isinstance(self.l2sp, (int, float, np.integer, np.floating)) or not (
+                np.isfinite(self.l2sp) and self.l2sp >= 0):
+            raise ValueError(f"l2sp={self.l2sp!r}; expected a strength >= 0 (0: no pull towards the pretrained weights)")
+        if self.l2sp and (not self.pretrained or self.finetune != "full"):
+            raise ValueError(f"l2sp={self.l2sp!r} pulls a fully fine-tuned body towards its PRETRAINED weights; it "
+                             f"needs pretrained=True and finetune='full' (got pretrained={self.pretrained!r}, "
+                             f"finetune={self.finetune!r})")
         if self.checkpoint_dir is not None and int(self.n_estimators) > 1:
             raise ValueError("checkpoint_dir works with n_estimators=1; checkpoint each member separately")
 
@@ -574,6 +585,9 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
                 run = trainer.load(model)
             elif self.precision_ != "float32" and self.finetune_ == "full":
                 run = in_precision(run, self.precision_, self.n_channels_, self.head_dropout)
+            if self.l2sp and self.finetune_ == "full":
+                finetuning.pull_body_towards_start(run[0], self.l2sp)  # before the first step: the anchors are
+                # the pretrained weights
             if self.head_init == "probe" or (self.head_init == "auto" and self.pretrained) or self.finetune_ == "head":
                 embeddings = predict_batched(run[1], Xt[fit_idx])
                 run[2].set_weights(list(finetuning.probe_head(embeddings, codes[fit_idx], len(self.classes_), seed)))
@@ -854,7 +868,7 @@ class _TrainerCache:
 
         if keras.backend.backend() != "tensorflow" or estimator.checkpoint_dir is not None:
             return None  # JAX: the schedule's variables would be traced as constants; checkpoints: kept simple
-        return _architecture(model), estimator.precision_, shapes
+        return _architecture(model), estimator.precision_, shapes, float(estimator.l2sp)
 
     def take(self, estimator, n_classes, model, shapes):
         """A trainer whose network is built exactly like ``model`` (every layer's class, name and settings and

@@ -277,6 +277,40 @@ class Resumable(keras.callbacks.Callback):
             path.unlink(missing_ok=True)
 
 
+class PullTowards:
+    """L2-SP (Li, Grandvalet & Davoine, ICML 2018) for one variable: ``strength / 2 * ||w - w0||^2``, the starting
+    point ``w0`` held in a variable of its own (:meth:`set`), so that a traced train step reading it serves every
+    fit that starts from other pretrained values. A ``keras.Variable.regularizer``: Keras adds it to the loss."""
+
+    def __init__(self, variable, strength: float):
+        self.strength = float(strength)
+        self.anchor = keras.Variable(np.asarray(keras.ops.convert_to_numpy(variable.value)), trainable=False,
+                                     dtype=variable.dtype, name="l2sp_anchor")
+
+    def set(self, variable) -> None:
+        self.anchor.assign(variable.value)
+
+    def __call__(self, x):
+        return 0.5 * self.strength * keras.ops.sum(keras.ops.square(x - self.anchor))
+
+
+def pull_body_towards_start(model, strength: float) -> int:
+    """Hold the body (the classifier's nested network) of ``model`` near where it starts: every trainable
+    variable of the body gets a :class:`PullTowards` regularizer at ``strength`` whose anchor is the variable's
+    value now (the pretrained weights, before any step). A network that already has them (a kept trainer) has its
+    anchors set again. The new head is not pulled anywhere. Returns how many variables are pulled."""
+    body = next(layer for layer in model.layers if isinstance(layer, keras.Model))
+    count = 0
+    for variable in body.trainable_variables:
+        pull = variable.regularizer
+        if isinstance(pull, PullTowards) and pull.strength == float(strength):
+            pull.set(variable)
+        else:
+            variable.regularizer = PullTowards(variable, strength)
+        count += 1
+    return count
+
+
 def batchnorm_layers(model) -> list:
     return [layer for layer in model._flatten_layers(include_self=False)
             if isinstance(layer, keras.layers.BatchNormalization)]
