@@ -465,3 +465,23 @@ def test_l2sp_refuses_what_it_cannot_do(tiny_models, gunpoint_small, kw, says):
     X, y, _, _ = gunpoint_small
     with pytest.raises(ValueError, match=says):
         ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), epochs=1, **kw).fit(X, y)
+
+
+def test_label_smoothing_changes_the_loss_and_nothing_else(tiny_models, gunpoint_small):
+    from tszoo import estimators
+
+    X, y, Xt, _ = gunpoint_small
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=2, random_state=3)
+    estimators.clear_trainers()
+    plain = ConvTimeNetClassifier(**kw).fit(X, y)
+    smoothed = ConvTimeNetClassifier(label_smoothing=0.2, **kw).fit(X, y)
+    # a smoothed target keeps the loss away from zero: at least the entropy of (0.9, 0.1) with two classes, 0.325
+    assert min(smoothed.history_["loss"]) >= 0.325
+    assert not np.array_equal(plain.model_.get_weights()[-2], smoothed.model_.get_weights()[-2])
+    assert len(estimators._trainers.idle) == 2
+    again = ConvTimeNetClassifier(**kw).fit(X, y)  # the unsmoothed fit, on its kept network
+    for a, b in zip(plain.model_.get_weights(), again.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert smoothed.predict_proba(Xt).shape == (len(Xt), 2)
+    with pytest.raises(ValueError, match=r"expected a fraction in \[0, 1\)"):
+        ConvTimeNetClassifier(label_smoothing=1.0, **kw).fit(X, y)

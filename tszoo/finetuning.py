@@ -277,6 +277,21 @@ class Resumable(keras.callbacks.Callback):
             path.unlink(missing_ok=True)
 
 
+def classification_loss(label_smoothing: float, n_classes: int):
+    """The fine-tuning loss: cross-entropy on integer labels (Keras' own, exactly, without smoothing), or with
+    the target of each series moved from its class's one-hot vector to ``(1 - e) * one_hot + e / n_classes``."""
+    if not label_smoothing:
+        return "sparse_categorical_crossentropy"
+    e = float(label_smoothing)
+
+    def smoothed_crossentropy(y_true, y_pred):
+        codes = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
+        return keras.losses.categorical_crossentropy(keras.ops.one_hot(codes, n_classes, dtype=y_pred.dtype),
+                                                     y_pred, label_smoothing=e)
+
+    return smoothed_crossentropy
+
+
 class PullTowards:
     """L2-SP (Li, Grandvalet & Davoine, ICML 2018) for one variable: ``strength / 2 * ||w - w0||^2``, the starting
     point ``w0`` held in a variable of its own (:meth:`set`), so that a traced train step reading it serves every
