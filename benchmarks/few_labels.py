@@ -91,7 +91,8 @@ TSZOO_ARMS = ("tnc", "ctn_frozen", "ctn_adapted", "ctn_finetuned", "ctn_finetune
 WEIGHT_FREE_ARMS = ("minirocket", "dtw")  # scratch too, when the architectures and recipes match (reuse_rows)
 RECIPE_ARMS = ("ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "ctn_default", "scratch")
 RECIPE_KEYS = ("finetune", "epochs", "max_steps", "batch_size", "learning_rate", "warmup", "head_init", "batchnorm",
-               "head_dropout", "augment", "validation_fraction", "n_estimators", "precision", "l2sp")
+               "head_dropout", "augment", "validation_fraction", "n_estimators", "precision", "l2sp",
+               "label_smoothing")
 # ConvTimeNetClassifier's defaults when rows did not yet record them (every run before 2026-11-24, v1 and v2)
 LEGACY_RECIPE = dict(finetune="full", epochs=40, max_steps=250, batch_size=None, learning_rate=None, warmup=0.1,
                      head_init="auto", batchnorm="adapt", head_dropout=0.1, augment=None, validation_fraction=None,
@@ -110,8 +111,9 @@ def default_recipe() -> dict:
 
 
 def recipe_of(row) -> dict:
-    # rows made before the estimator had ``precision`` (2026-12-06) were float32, before ``l2sp`` (2026-12-07) 0.0
-    return {"precision": "float32", "l2sp": 0.0, **(row.get("recipe") or LEGACY_RECIPE)}
+    # rows made before the estimator had ``precision`` (2026-12-06) were float32; before ``l2sp`` and
+    # ``label_smoothing`` (2026-12-07), 0.0
+    return {"precision": "float32", "l2sp": 0.0, "label_smoothing": 0.0, **(row.get("recipe") or LEGACY_RECIPE)}
 
 
 def recipe_matches(row, recipe: dict) -> bool:
@@ -424,6 +426,21 @@ def summarise(rows, names, arms, ks, draws, reference, score_on="test"):
         s = summary["k1"]
         lines.append(f"k = 1: best tszoo arm {s['best_tszoo_arm']} {s['its_mean']:.4f}; 1-NN DTW "
                      f"{s['dtw_mean']:.4f}.")
+    variants = [a for a in arms if "@" in a and a.split("@")[0] in arms]
+    if variants:
+        from benchmarks.common import paired
+
+        summary["variants_against_their_arm"] = {}
+        lines += ["", "Each variant against its arm without settings, paired by dataset (mean of the draws), in "
+                  "accuracy points (standard error; ahead / tied / behind):", ""]
+        for a in variants:
+            base = a.split("@")[0]
+            found = {str(k): paired([acc[(n, k, a)] for n in done], [acc[(n, k, base)] for n in done]) for k in ks}
+            summary["variants_against_their_arm"][a] = found
+            lines.append(f"- {a} against {base}: " + "; ".join(
+                f"k = {k} {100 * p['difference']:+.2f}"
+                + (f" (se {100 * p['se']:.2f}; {p['ahead']} / {p['ties']} / {p['behind']})" if p["se"] is not None
+                   else "") for k, p in found.items()))
     lines += machines_lines(rows)
     table = []
     header = ["dataset", "classes", *[f"{a} k={k}" for k in ks for a in arms]]

@@ -52,6 +52,7 @@ CANDIDATES = {
     "scratch_steps1000": {"pretrained": False, "epochs": 100, "max_steps": 1000},
     "default_bf16": {"epochs": 100, "max_steps": 250, "precision": "mixed_bfloat16"},
     "steps1000_bf16": {"epochs": 100, "max_steps": 1000, "precision": "mixed_bfloat16"},
+    "lr1e-2": {"epochs": 100, "max_steps": 250, "learning_rate": 1e-2},  # above the grid's top (3e-3, chosen)
 }
 RECIPES = "lr1e-3_probe,lr3e-4_probe,lr3e-3_probe,lr1e-3_random_head"
 

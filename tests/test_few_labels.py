@@ -233,6 +233,22 @@ def test_the_seconds_column_counts_only_the_reported_k_and_draws():
     assert (summary["wall_clock_seconds"], summary["invocations"]) == (10.0, 1)
 
 
+def test_a_variant_is_paired_with_its_arm_by_dataset():
+    from benchmarks.few_labels import summarise
+
+    accuracy = {("A", "ctn_finetuned"): 0.5, ("B", "ctn_finetuned"): 0.7, ("C", "ctn_finetuned"): 0.6,
+                ("A", "ctn_finetuned@l2sp=0.01"): 0.6, ("B", "ctn_finetuned@l2sp=0.01"): 0.7,
+                ("C", "ctn_finetuned@l2sp=0.01"): 0.5}
+    rows = [{"dataset": n, "k": 1, "draw": 0, "arm": a, "accuracy": v, "seconds": 1.0}
+            for (n, a), v in accuracy.items()]
+    text, _, summary = summarise(rows, ["A", "B", "C"], ["ctn_finetuned", "ctn_finetuned@l2sp=0.01"], [1], 1, {},
+                                 score_on="rest")
+    found = summary["variants_against_their_arm"]["ctn_finetuned@l2sp=0.01"]["1"]
+    assert (found["ahead"], found["ties"], found["behind"]) == (1, 1, 1)
+    assert found["difference"] == pytest.approx(0.0) and found["se"] == pytest.approx(0.1 / np.sqrt(3))
+    assert "ctn_finetuned@l2sp=0.01 against ctn_finetuned: k = 1 +0.00 (se 5.77; 1 / 1 / 1)" in text
+
+
 def test_a_dataset_is_claimed_by_one_worker_of_an_invocation(tmp_path):
     from benchmarks import few_labels
 
@@ -248,8 +264,8 @@ def test_rows_made_before_precision_existed_count_as_float32_rows_of_todays_reci
 
     today = default_recipe()
     assert today["precision"] == "float32"
-    # a row of 2026-12-05 records neither precision nor l2sp (2026-12-07)
-    before = {k: v for k, v in today.items() if k not in ("precision", "l2sp")}
+    # a row of 2026-12-05 records neither precision nor l2sp and label_smoothing (2026-12-07)
+    before = {k: v for k, v in today.items() if k not in ("precision", "l2sp", "label_smoothing")}
     assert recipe_of({"recipe": before}) == today
     assert recipe_of({"recipe": {**before, "l2sp": 0.01}}) != today
     assert recipe_of({"recipe": {**before, "precision": "mixed_bfloat16"}}) != today
