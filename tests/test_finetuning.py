@@ -434,7 +434,8 @@ def _body_distance(fitted, start) -> float:
                                                                              strict=True))))
 
 
-def test_l2sp_holds_the_body_near_its_pretrained_weights_and_leaks_into_no_other_fit(tiny_models, gunpoint_small):
+def test_l2sp_holds_the_body_near_its_pretrained_weights_and_leaks_into_no_other_fit(tiny_models, gunpoint_small,
+                                                                                      tmp_path):
     from tszoo import estimators
     from tszoo.registry import load
 
@@ -454,6 +455,9 @@ def test_l2sp_holds_the_body_near_its_pretrained_weights_and_leaks_into_no_other
         for a, b in zip(first.model_.get_weights(), again.model_.get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)
     assert held.predict_proba(Xt).shape == (len(Xt), 2)
+    assert not held.model_.losses  # the fitted network carries no pull (the kept one does, for the next fit)
+    checkpointed = ConvTimeNetClassifier(l2sp=100.0, checkpoint_dir=tmp_path / "ckpt", **kw).fit(X, y)  # a new one
+    assert not checkpointed.model_.losses and _body_distance(checkpointed, start) < 0.2 * _body_distance(free, start)
 
 
 @pytest.mark.parametrize("kw, says", [(dict(l2sp=-0.1), "expected a strength >= 0"),

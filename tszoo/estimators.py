@@ -517,7 +517,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
                           stacklevel=3)
         if isinstance(self.l2sp, bool) or not isinstance(self.l2sp, (int, float, np.integer, np.floating)) or not (
                 np.isfinite(self.l2sp) and self.l2sp >= 0):
-            raise ValueError(f"l2sp={self.l2sp!r}; expected a strength >= 0 (0: no pull towards the pretrained weights)")
+            raise ValueError(f"l2sp={self.l2sp!r}; expected a strength >= 0 (0: no pull towards the pretrained "
+                             "weights)")
         if self.l2sp and (not self.pretrained or self.finetune != "full"):
             raise ValueError(f"l2sp={self.l2sp!r} pulls a fully fine-tuned body towards its PRETRAINED weights; it "
                              f"needs pretrained=True and finetune='full' (got pretrained={self.pretrained!r}, "
@@ -608,6 +609,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
                 return model, {"loss": []}
             history = self._train(run[0], trainer, Xt, codes, fit_idx, val, batch, epochs, per_epoch, seed,
                                   callbacks)
+            if trainer is None:  # a kept network keeps its pulls for the next fit; the fitted network has none
+                finetuning.release_body(run[0])
             if run[0] is not model:
                 copy_state(run[0], model)
             return model, history

@@ -326,6 +326,14 @@ def pull_body_towards_start(model, strength: float) -> int:
     return count
 
 
+def release_body(model) -> None:
+    """Remove what :func:`pull_body_towards_start` added: a fitted network trains on without being pulled."""
+    body = next(layer for layer in model.layers if isinstance(layer, keras.Model))
+    for variable in body.trainable_variables:
+        if isinstance(variable.regularizer, PullTowards):
+            variable.regularizer = None
+
+
 def batchnorm_layers(model) -> list:
     return [layer for layer in model._flatten_layers(include_self=False)
             if isinstance(layer, keras.layers.BatchNormalization)]
