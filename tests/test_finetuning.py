@@ -342,7 +342,7 @@ def test_a_mixed_precision_copy_computes_in_bfloat16_on_the_same_weights(tiny_mo
     clf = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]))
     built = clf._build(1, 2, 0)
     twin = in_precision(built, "mixed_bfloat16", 1, clf.head_dropout)
-    body = next(layer for layer in twin[0].layers if isinstance(layer, keras.Model))
+    body = finetuning.body_of(twin[0])
     dtypes = {type(layer).__name__: layer.compute_dtype for layer in body.layers}
     assert dtypes["Conv1D"] == "bfloat16" and dtypes["BatchNormalization"] == "bfloat16"
     assert dtypes["SeriesStandardization"] == "float32" and dtypes["MaskedGlobalAveragePooling"] == "float32"
@@ -429,7 +429,7 @@ def test_mixed_precision_warns_without_bfloat16_units_and_fails_clearly_where_ke
 
 
 def _body_distance(fitted, start) -> float:
-    body = next(layer for layer in fitted.model_.layers if isinstance(layer, keras.Model))
+    body = finetuning.body_of(fitted.model_)
     return float(np.sqrt(sum(np.sum((v.numpy() - s) ** 2) for v, s in zip(body.trainable_variables, start,
                                                                              strict=True))))
 

@@ -803,12 +803,11 @@ def in_precision(built, precision: str, n_channels: int, dropout: float):
     whose body computes in ``precision`` (:func:`tszoo.precision.body_in_precision`), with the same variables'
     values (weights, statistics, dropout seeds) and the same structure and names. The head stays float32, so the
     probabilities are float32."""
-    import keras
-
+    from tszoo import finetuning
     from tszoo.heads import classifier
 
     model, _, head = built
-    body = next(layer for layer in model.layers if isinstance(layer, keras.Model))
+    body = finetuning.body_of(model)
     twin = classifier(body_in_precision(body, precision), head.units, n_channels=n_channels,
                       dropout=dropout, name=model.name)
     copy_state(model, twin[0])

@@ -309,12 +309,17 @@ class PullTowards:
         return 0.5 * self.strength * keras.ops.sum(keras.ops.square(x - self.anchor))
 
 
+def body_of(model):
+    """The body (the pretrained network nested in a classifier built by :func:`tszoo.heads.classifier`)."""
+    return next(layer for layer in model.layers if isinstance(layer, keras.Model))
+
+
 def pull_body_towards_start(model, strength: float) -> int:
     """Hold the body (the classifier's nested network) of ``model`` near where it starts: every trainable
     variable of the body gets a :class:`PullTowards` regularizer at ``strength`` whose anchor is the variable's
     value now (the pretrained weights, before any step). A network that already has them (a kept trainer) has its
     anchors set again. The new head is not pulled anywhere. Returns how many variables are pulled."""
-    body = next(layer for layer in model.layers if isinstance(layer, keras.Model))
+    body = body_of(model)
     count = 0
     for variable in body.trainable_variables:
         pull = variable.regularizer
@@ -328,7 +333,7 @@ def pull_body_towards_start(model, strength: float) -> int:
 
 def release_body(model) -> None:
     """Remove what :func:`pull_body_towards_start` added: a fitted network trains on without being pulled."""
-    body = next(layer for layer in model.layers if isinstance(layer, keras.Model))
+    body = body_of(model)
     for variable in body.trainable_variables:
         if isinstance(variable.regularizer, PullTowards):
             variable.regularizer = None
