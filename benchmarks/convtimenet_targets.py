@@ -5,7 +5,8 @@
 Arms (each fitted on the official training split only and scored on the test split):
 
 * ``finetuned``: the published ConvTimeNet body + a new head, fine-tuned with ``ConvTimeNetClassifier``'s
-  default recipe (``--epochs``/``--max-steps`` set its budget; ``--n-estimators`` an ensemble; ``--precision
+  default recipe (``--epochs``/``--max-steps`` set its budget; ``--n-estimators`` an ensemble; ``--inputs
+  series+diff`` a network on the first difference beside each, for this arm and ``scratch``; ``--precision
   mixed_bfloat16`` trains every network arm in bfloat16 arithmetic);
 * ``scratch``: the same architecture and recipe from random weights;
 * ``single``: the single-length ablation (one filter length, ``--single-kernel``, same width), from scratch, or
@@ -79,9 +80,10 @@ def arm_settings(arm, args) -> dict:
     defaults = ConvTimeNetClassifier().get_params()
     pretrained = arm in ("finetuned", "finetuned_minirocket") or (arm == "single" and args.single_model is not None)
     combined = {"combined_with": "minirocket (aeon defaults)"} if arm == "finetuned_minirocket" else {}
-    # rows without "precision" were float32, as every row before 2026-12-06
+    # rows without "precision" were float32, as every row before 2026-12-06; without "inputs", on the series alone
     precision = {"precision": args.precision} if args.precision != "float32" else {}
-    return {"pretrained": pretrained, **combined, **precision,
+    inputs = {"inputs": args.inputs} if args.inputs != "series" and arm in ("finetuned", "scratch") else {}
+    return {"pretrained": pretrained, **combined, **precision, **inputs,
             "body": args.model if arm != "single" else (args.single_model or f"single length {args.single_kernel}"),
             "epochs_budget": args.epochs, "max_steps": args.max_steps,
             "n_estimators": args.n_estimators if arm in ("finetuned", "finetuned_minirocket") else 1,
@@ -102,7 +104,8 @@ def run_row(arm, name, seed, archive, args, single_model) -> dict:
     model = single_model if arm == "single" else args.model
     clf = ConvTimeNetClassifier(model=model, pretrained=settings["pretrained"], epochs=args.epochs,
                                 max_steps=args.max_steps, n_estimators=settings["n_estimators"],
-                                precision=args.precision, random_state=seed)
+                                precision=args.precision, random_state=seed,
+                                inputs=settings.get("inputs", "series"))
     if arm == "finetuned_minirocket":
         return {**base, **run_combined(clf, X, y, Xt, yt, seed)}
     began = time.time()
@@ -110,26 +113,37 @@ def run_row(arm, name, seed, archive, args, single_model) -> dict:
     accuracy = float(clf.score(Xt, yt))
     row = {**base, "accuracy": accuracy, "fit_predict_seconds": round(time.time() - began, 1),
            "epochs": clf.epochs_run_}
-    if settings["n_estimators"] > 1:  # each member alone (after the timing): member i is the single network of seed
+    if settings["n_estimators"] > 1 or settings.get("inputs", "series") != "series":
+        # each member alone (after the timing): member i is the single network of seed + i
         row.update(member_accuracies(clf, Xt, yt), member_seeds=[seed + i for i in range(settings["n_estimators"])])
     return row
 
 
 def member_accuracies(clf, Xt, yt) -> dict:
-    """The test accuracy of each network of a fitted ``ConvTimeNetClassifier(n_estimators > 1)`` alone: member
-    ``i`` is the network a single fit with ``random_state + i`` makes (its seed), so an ensemble's row also gives
-    the single networks' rows of those seeds."""
+    """The test accuracy of each network of a fitted ``ConvTimeNetClassifier`` ensemble alone: member ``i`` is the
+    network a single fit with ``random_state + i`` makes (its seed), so an ensemble's row also gives the single
+    networks' rows of those seeds; with ``inputs="series+diff"`` also ``diff_member_accuracies``, each seed's
+    network on the first difference."""
     import keras
 
+    from tszoo.estimators import first_difference
     from tszoo.inference import as_3d, predict_batched
 
     series = np.transpose(as_3d(Xt, clf.missing), (0, 2, 1))
-    accuracies = []
-    for i in range(int(clf.n_estimators)):
-        member = clf.model_.get_layer(f"member_{i}")
-        member = keras.Model(member.inputs[0], member.outputs[0])  # one input, as predict_batched expects
-        accuracies.append(float(np.mean(clf.classes_[np.argmax(predict_batched(member, series), axis=1)] == yt)))
-    return {"member_accuracies": accuracies}
+    found = {}
+    for tag, given in (("", series), ("_diff", None)):
+        accuracies = []
+        for i in range(int(clf.n_estimators)):
+            try:
+                member = clf.model_.get_layer(f"member_{i}{tag}")
+            except ValueError:  # no such member: a single network, or no difference input
+                break
+            given = first_difference(series) if given is None else given
+            member = keras.Model(member.inputs[0], member.outputs[0])  # one input, as predict_batched expects
+            accuracies.append(float(np.mean(clf.classes_[np.argmax(predict_batched(member, given), axis=1)] == yt)))
+        if accuracies:
+            found[f"{'diff_' if tag else ''}member_accuracies"] = accuracies
+    return found
 
 
 def run_combined(network, X, y, Xt, yt, seed) -> dict:
@@ -249,6 +263,8 @@ def main(argv=None):
                         help="a step cap, or 'auto' (ConvTimeNetClassifier's default since 2026-12-07: 1,000 steps "
                         "from 1,000 training series, 250 below; rows made before say 250)")
     parser.add_argument("--n-estimators", type=int, default=1)
+    parser.add_argument("--inputs", default="series", choices=["series", "series+diff"],
+                        help="ConvTimeNetClassifier(inputs=...) of the finetuned and scratch arms")
     parser.add_argument("--precision", default="float32", choices=PRECISIONS,
                         help="ConvTimeNetClassifier(precision=...) for the network arms")
     parser.add_argument("--single-kernel", type=int, default=32)

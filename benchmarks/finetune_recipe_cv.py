@@ -15,7 +15,9 @@ cap at every size, ``steps1000_val20`` that budget keeping the epoch of lowest l
 data (against the overfitting a longer schedule can bring), and ``scratch``/``scratch_steps1000`` the same
 architecture from random weights at either budget; ``default_bf16`` and ``steps1000_bf16`` are ``default`` and
 ``steps1000`` in bfloat16 (``precision="mixed_bfloat16"``: about half the time on a CPU with AMX, where 1,000
-steps fit issue 11's hour; 0.86x on an AMD EPYC with AVX512-BF16 and no AMX). ``--baseline`` names the candidate every other one is compared
+steps fit issue 11's hour; 0.86x on an AMD EPYC with AVX512-BF16 and no AMX); ``default_diff`` is ``default`` with
+a second network fine-tuned on the series' first difference (``inputs="series+diff"``; its row also holds each
+network's accuracy alone, the series network being ``default``'s own). ``--baseline`` names the candidate every other one is compared
 with, dataset by dataset::
 
     python -m benchmarks.finetune_recipe_cv --candidates default,steps1000,steps1000_val20,scratch,scratch_steps1000 \
@@ -53,6 +55,8 @@ CANDIDATES = {
     "default_bf16": {"epochs": 100, "max_steps": 250, "precision": "mixed_bfloat16"},
     "steps1000_bf16": {"epochs": 100, "max_steps": 1000, "precision": "mixed_bfloat16"},
     "lr1e-2": {"epochs": 100, "max_steps": 250, "learning_rate": 1e-2},  # above the grid's top (3e-3, chosen)
+    # a network on the first difference beside the one on the series (their member 0 is the default's network)
+    "default_diff": {"epochs": 100, "max_steps": 250, "inputs": "series+diff"},
 }
 RECIPES = "lr1e-3_probe,lr3e-4_probe,lr3e-3_probe,lr1e-3_random_head"
 
@@ -110,6 +114,10 @@ def main(argv=None):
                    "val_accuracy": float(clf.score(X[val_idx], y[val_idx])), "n_fit": len(fit_idx),
                    "n_val": len(val_idx), "seconds": round(time.time() - began, 1),
                    **({"split_seed": args.split_seed} if args.split_seed else {})}
+            if params.get("inputs", "series") != "series" or params.get("n_estimators", 1) > 1:
+                from benchmarks.convtimenet_targets import member_accuracies
+
+                row.update(member_accuracies(clf, X[val_idx], y[val_idx]))
             print(f"{name} {cand}: {row['val_accuracy']:.3f} ({row['seconds']} s)", flush=True)
             rows.add(row)
     by = {(r["dataset"], r["candidate"]): r["val_accuracy"] for r in rows.rows}

@@ -37,10 +37,10 @@ SEARCH_CAP = 2000
 
 
 def tnc_error(E_train, y_train, E_test, y_test, seed=0, model="timenet", layers=None, pooling="last", cv=3,
-              calibrated=False):
+              calibrated=False, inputs="series"):
     """TN-C's test error and what it chose. ``layers="auto"`` is the classifier's default (the layers chosen by
     cross-validation too; ``model``'s card and ``pooling`` give the features' layout); ``None`` uses the columns
-    given. ``cv=3`` is Table 1's classifier (the paper's), ``cv=5`` ``TimeNetClassifier()``'s default; both predict
+    given (``inputs`` as the classifier's). ``cv=3`` is Table 1's classifier (the paper's), ``cv=5`` ``TimeNetClassifier()``'s default; both predict
     with the SVM itself. ``calibrated=True`` predicts the most probable class of the Platt-calibrated
     probabilities instead (``TimeNetClassifier()``'s predictions until 2026-12-06)."""
     from sklearn.base import clone
@@ -49,7 +49,7 @@ def tnc_error(E_train, y_train, E_test, y_test, seed=0, model="timenet", layers=
     from tszoo.estimators import TimeNetClassifier
 
     clf = TimeNetClassifier(model=model, layers=layers, cv=cv, probability=calibrated, random_state=seed,
-                            pooling=pooling)
+                            pooling=pooling, inputs=inputs)
     chosen = None
     if len(E_train) > SEARCH_CAP:
         idx, _ = train_test_split(np.arange(len(E_train)), train_size=SEARCH_CAP, stratify=y_train,
@@ -62,12 +62,14 @@ def tnc_error(E_train, y_train, E_test, y_test, seed=0, model="timenet", layers=
     clf.fit_embeddings(E_train, y_train)
     layers_used, edge = chosen or (clf.layers_, clf.at_grid_edge_)
     info = {**clf.best_params_, "layers": layers_used, "at_grid_edge": edge}
-    predicted = (clf.classes_[clf.predict_proba_embeddings(E_test).argmax(1)] if calibrated else
-                 clf.predict_embeddings(E_test))
+    # calibrated: as predict did until 2026-12-06, the SVM's own predictions where no calibration was possible (a
+    # class with a single training series)
+    predicted = (clf.classes_[clf.predict_proba_embeddings(E_test).argmax(1)]
+                 if calibrated and clf.calibrated_ is not None else clf.predict_embeddings(E_test))
     return float(np.mean(predicted != y_test)), info
 
 
-def evaluate_dataset(model_name, name, archive, units, layers, pooling):
+def evaluate_dataset(model_name, name, archive, units, layers, pooling, inputs="series"):
     from sklearn.model_selection import train_test_split
 
     from tszoo.datasets import load_ucr
@@ -79,21 +81,23 @@ def evaluate_dataset(model_name, name, archive, units, layers, pooling):
     X, y = load_ucr(name, "train", root=archive)
     Xt, yt = load_ucr(name, "test", root=archive)
     began = time.time()
-    network = _timenet_network(model_name, None, pooling)
+    network = _timenet_network(model_name, None, pooling, inputs)
     E, Et = embed(network, X), embed(network, Xt)
     embed_s = time.time() - began
     row = {"dataset": name, "length": X.shape[1], "n_train": len(X), "n_test": len(Xt), "pooling": pooling,
-           "embed_seconds": round(embed_s, 1), "embed_series_per_s": round((len(X) + len(Xt)) / embed_s, 1)}
-    row["tn_c"], row["svm_params"] = tnc_error(E, y, Et, yt, model=model_name, layers="auto", pooling=pooling)
+           "inputs": inputs, "embed_seconds": round(embed_s, 1),
+           "embed_series_per_s": round((len(X) + len(Xt)) / embed_s, 1)}
+    row["tn_c"], row["svm_params"] = tnc_error(E, y, Et, yt, model=model_name, layers="auto", pooling=pooling,
+                                               inputs=inputs)
     for layer in range(1, layers + 1):
-        cols = _timenet_layer_columns(card, layer, pooling)
+        cols = _timenet_layer_columns(card, layer, pooling, inputs)
         row[f"tn_c_l{layer}"], _ = tnc_error(E[:, cols], y, Et[:, cols], yt)
     two_thirds, _ = train_test_split(np.arange(len(y)), train_size=2 / 3, stratify=y, random_state=0)
     row["tn_c_2_3"], _ = tnc_error(E[two_thirds], y[two_thirds], Et, yt, model=model_name, layers="auto",
-                                   pooling=pooling)
+                                   pooling=pooling, inputs=inputs)
     row["tn_c_whole"], _ = tnc_error(E, y, Et, yt)
-    if pooling != "last":  # the paper's TN-C beside it: the final states alone, all layers
-        if pooling == "last+mean":
+    if (pooling, inputs) != ("last", "series"):  # the paper's TN-C beside it: the final states alone, all layers
+        if pooling.startswith("last"):  # the features' first block
             last, last_t = E[:, : units * layers], Et[:, : units * layers]
         else:
             encoder = _timenet_network(model_name, None, "last")
@@ -210,6 +214,8 @@ def main(argv=None):
     parser.add_argument("--out", default="bench_out/timenet_table1")
     parser.add_argument("--pooling", default=None, help="the features (TimeNetEmbedder's pooling; default: "
                         "TimeNetClassifier()'s)")
+    parser.add_argument("--inputs", default=None, help="the encoder's inputs (TimeNetEmbedder's inputs; default: "
+                        "TimeNetClassifier()'s)")
     parser.add_argument("--untrained", type=int, default=None, metavar="SEED",
                         help="instead of --model: the architecture with fresh random weights of this seed")
     args = parser.parse_args(argv)
@@ -228,10 +234,12 @@ def main(argv=None):
     from tszoo.estimators import TimeNetClassifier
 
     pooling = args.pooling or TimeNetClassifier().pooling
-    other = sorted({r["dataset"] for r in rows if r.get("pooling", "last") != pooling})
+    inputs = args.inputs or TimeNetClassifier().inputs
+    other = sorted({r["dataset"] for r in rows if (r.get("pooling", "last"), r.get("inputs", "series")) !=
+                    (pooling, inputs)})
     if other:
-        raise SystemExit(f"{done_path} holds rows made with another pooling than {pooling!r} ({', '.join(other)}); "
-                         "use another --out, or the --pooling they were made with")
+        raise SystemExit(f"{done_path} holds rows made with another pooling or inputs than {pooling!r}, {inputs!r} "
+                         f"({', '.join(other)}); use another --out, or the --pooling and --inputs they were made with")
     done = {r["dataset"] for r in rows}
     card = info(args.model)
     arguments = card["builder"]["arguments"]  # the layout of the embedding, as the card states it
@@ -239,7 +247,7 @@ def main(argv=None):
     for name in names:
         if name in done:
             continue
-        row = evaluate_dataset(args.model, name, archive, units, num_layers, pooling)
+        row = evaluate_dataset(args.model, name, archive, units, num_layers, pooling, inputs)
         print(f"{name}: TN-C error {row['tn_c']:.3f} ({row['seconds']} s)", flush=True)
         with open(done_path, "a") as f:
             f.write(json.dumps(row) + "\n")
@@ -258,6 +266,7 @@ def main(argv=None):
     markdown, table, summary = summarise(rows, reference_table(), num_layers)
     summary["model"] = f"{card['name']}/{card['version']}"
     summary["pooling"] = pooling
+    summary["inputs"] = inputs
     write_report(out, "table1", markdown, table, summary)
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@ pooling) and ``thirds`` (the means over the first, middle and last third of the 
 default is ``last+mean``; every variant is that plus one or more of the others, and its classifier is the same
 (standardised features, RBF SVM, C and gamma by 5-fold cross-validation on the training data, all layers).
 
+A variant may also add the same summaries of the encoder run on a transform of the series (as MultiRocket adds
+the first difference to MiniRocket's input): ``/diff`` the first difference over the valid steps (one step
+shorter), ``/rev`` the series reversed over its valid steps (the padding stays at the end). ``last+mean/diff`` is
+``last+mean`` of the series then ``last+mean`` of its first difference: twice the columns.
+
 ``--score test`` (default, for the ``timenet_validation`` datasets only: they are labelled, never trained on, and
 not test sets): the official test split's error. ``--score holdout`` (for any datasets, the 30 test datasets
 included): no test split is read; at most ``--cap`` training series (stratified, seed 0) are split into two thirds
@@ -37,8 +42,39 @@ VARIANTS = {
     "last+mean+max+min": ("last", "mean", "max", "min"),
     "last+mean+ppv": ("last", "mean", "ppv"),
     "last+mean+thirds": ("last", "mean", "third1", "third2", "third3"),
+    "last+mean/diff": ("last", "mean"),
+    "last+mean/rev": ("last", "mean"),
+    "last+mean/diff/rev": ("last", "mean"),
+    "last+mean+max/diff": ("last", "mean", "max"),
 }
 BASELINE = "last+mean"
+TRANSFORMS = ("raw", "diff", "rev")
+
+
+def transforms_of(variant):
+    """The inputs a variant's columns come from, in :data:`TRANSFORMS` order: ``raw`` and those after ``/``."""
+    extra = variant.split("/")[1:]
+    return [t for t in TRANSFORMS if t == "raw" or t in extra]
+
+
+def transformed(X, transform):
+    """``X`` ``(n, time)`` NaN-padded at the end, as the encoder sees it under ``transform``: ``raw`` as it is;
+    ``diff`` each series' first difference over its valid steps (one step shorter, so one more NaN of padding);
+    ``rev`` each series reversed over its valid steps, padded at the end again."""
+    from tszoo.layers import valid_lengths
+
+    X = np.asarray(X, np.float32)
+    if transform == "raw":
+        return X
+    if transform == "diff":
+        out = np.full_like(X, np.nan)
+        out[:, :-1] = X[:, 1:] - X[:, :-1]  # NaN from the padding on: x[L] - x[L-1] is NaN
+        return out
+    if transform == "rev":
+        lengths = valid_lengths(X)
+        source = lengths[:, None] - 1 - np.arange(X.shape[1])[None, :]
+        return np.where(source >= 0, np.take_along_axis(X, np.maximum(source, 0), axis=1), np.nan).astype(np.float32)
+    raise ValueError(f"transform {transform!r}; expected one of {TRANSFORMS}")
 
 
 def summaries_model(encoder):
@@ -76,12 +112,13 @@ def summaries_model(encoder):
 
 
 def variant_columns(variant, units, layers):
-    """Columns of :func:`summaries_model`'s output that a variant uses: its summaries of every layer, layer after
-    layer (with ``last+mean`` the same numbers as ``TimeNetEmbedder(pooling="last+mean")``, in another order)."""
-    kinds = VARIANTS[variant]
-    return np.concatenate([np.arange((l * len(KINDS) + KINDS.index(k)) * units,
-                                     (l * len(KINDS) + KINDS.index(k) + 1) * units)
-                           for l in range(layers) for k in kinds])
+    """Columns that a variant uses of :func:`summaries_model`'s outputs on the inputs of :data:`TRANSFORMS`,
+    concatenated in that order: its summaries of every layer, layer after layer, input after input (with
+    ``last+mean`` the same numbers as ``TimeNetEmbedder(pooling="last+mean")``, in another order)."""
+    kinds, width = VARIANTS[variant], layers * len(KINDS) * units
+    return np.concatenate([TRANSFORMS.index(t) * width + np.arange((l * len(KINDS) + KINDS.index(k)) * units,
+                                                                   (l * len(KINDS) + KINDS.index(k) + 1) * units)
+                           for t in transforms_of(variant) for l in range(layers) for k in kinds])
 
 
 def tnc_error(E, y, Et, yt, seed=0):
@@ -148,7 +185,11 @@ def main(argv=None):
         else:
             X, y, Xt, yt = holdout_split(X, y, args.cap)
         began = time.time()
-        E, Et = embed(network, X), embed(network, Xt)
+        needed = {t for v in todo for t in transforms_of(v)}
+        width = layers * len(KINDS) * units
+        E, Et = (np.concatenate([embed(network, transformed(A, t)) if t in needed else
+                                 np.full((len(A), width), np.nan, np.float32) for t in TRANSFORMS], axis=1)
+                 for A in (X, Xt))
         embed_s = time.time() - began
         for v in todo:
             began = time.time()

@@ -37,6 +37,8 @@ def main(argv=None):
     parser.add_argument("--score", choices=["test", "holdout"], default="test",
                         help="the official test splits, or a held-out third of each training split")
     parser.add_argument("--cap", type=int, default=1000, help="with --score holdout: training series at most")
+    parser.add_argument("--pooling", default=None, help="the features (default: TimeNetClassifier()'s)")
+    parser.add_argument("--inputs", default=None, help="the encoder's inputs (default: TimeNetClassifier()'s)")
     parser.add_argument("--out", default="bench_out/tnc_users_default")
     args = parser.parse_args(argv)
 
@@ -54,10 +56,12 @@ def main(argv=None):
     names = splits[args.datasets] if args.datasets in splits else args.datasets.split(",")
     card = info(args.model)
     model = f"{card['name']}/{card['version']}"
-    pooling = TimeNetClassifier().pooling
+    pooling = args.pooling or TimeNetClassifier().pooling
+    inputs = args.inputs or TimeNetClassifier().inputs
     out = Path(args.out)
     rows = Rows(out, key=("dataset", "model"))
-    settings = {"pooling": pooling, "arms": ARMS, "score": args.score,
+    settings = {"pooling": pooling, **({} if inputs == "series" else {"inputs": inputs}), "arms": ARMS,
+                "score": args.score,
                 "cap": args.cap if args.score == "holdout" else None}
     rows.check("model", {model: settings})
     for name in names:
@@ -68,13 +72,13 @@ def main(argv=None):
             X, y, Xt, yt = holdout_split(X, y, args.cap)
         else:
             Xt, yt = load_ucr(name, "test", root=archive)
-        network = _timenet_network(args.model, None, pooling)
+        network = _timenet_network(args.model, None, pooling, inputs)
         E, Et = embed(network, X), embed(network, Xt)
         row = {"dataset": name, "model": model, **settings, "n_train": len(X), "n_scored": len(Xt)}
         for arm, kw in ARMS.items():
             began = time.time()
             row[arm], row[f"{arm}_chosen"] = tnc_error(E, y, Et, yt, model=args.model, layers="auto",
-                                                       pooling=pooling, **kw)
+                                                       pooling=pooling, inputs=inputs, **kw)
             row[f"{arm}_seconds"] = round(time.time() - began, 1)
         rows.add(row)
         print(f"{name}: " + ", ".join(f"{arm} {row[arm]:.3f}" for arm in ARMS), flush=True)
@@ -89,7 +93,8 @@ def main(argv=None):
              f"held-out thirds of at most {args.cap} training series (fitted on the other two thirds; no test split "
              "read)")
     seconds = {arm: float(sum(r[f"{arm}_seconds"] for r in done)) for arm in ARMS}
-    lines = [f"TN-C error of {model} ({pooling} features) on {len(done)} datasets' {where}: Table 1's classifier "
+    features = pooling + ("" if inputs == "series" else f" of {inputs.replace('+', ' and ')}")
+    lines = [f"TN-C error of {model} ({features} features) on {len(done)} datasets' {where}: Table 1's classifier "
              "(3-fold CV, the SVM's own predictions), `TimeNetClassifier()`'s default (5-fold CV, the SVM's own "
              "predictions) and its predictions until 2026-12-06 (5-fold CV, the most probable class of the "
              "Platt-calibrated probabilities). Same embeddings; the search on at most 2,000 stratified training "

@@ -68,6 +68,60 @@ def test_embedder_pooling_averages_each_layer_over_the_valid_steps_only(tiny_mod
         TimeNetEmbedder(model=str(tiny_models["convtimenet"]), pooling="mean").fit(X[:3])
 
 
+def test_embedder_max_pooling_and_first_difference_input(tiny_models, gunpoint):
+    """``last+mean+max``: the maxima of each layer's outputs over the valid steps after the states and means;
+    ``inputs="series+diff"``: the same features of the series, then of its first difference over its valid steps
+    (as the study in benchmarks/tnc_feature_variants computed them), a padded series giving its own numbers."""
+    from benchmarks.tnc_feature_variants import KINDS, summaries_model, transformed
+    from tszoo.inference import embed
+    from tszoo.registry import load
+
+    X, *_ = gunpoint
+    path = str(tiny_models["timenet"])
+    padded = np.full((3, 150), np.nan, np.float32)
+    padded[0], padded[1, :61], padded[2] = X[0], X[1, :61], X[2]
+    both = TimeNetEmbedder(model=path, pooling="last+mean+max", inputs="series+diff").fit(padded)
+    F = both.transform(padded)
+    assert F.shape == (3, 2 * 3 * 24) and both.n_features_out_ == 144
+    study = summaries_model(load(path))
+    for half, transform in enumerate(("raw", "diff")):
+        S = embed(study, transformed(padded, transform)).reshape(3, 3, len(KINDS), 8)  # series, layer, kind, unit
+        for k, kind in enumerate(("last", "mean", "max")):
+            expected = S[:, :, KINDS.index(kind)].reshape(3, 24)
+            np.testing.assert_allclose(F[:, half * 72 + k * 24: half * 72 + (k + 1) * 24], expected, atol=2e-5,
+                                       err_msg=f"{transform} {kind}")
+    # the short series padded beside full ones gives what it gives alone, in both halves
+    np.testing.assert_allclose(F[1], both.transform([X[1, :61]])[0], atol=1e-5)
+    # the first half is the series' own last+mean+max; the difference is not the series
+    alone = TimeNetEmbedder(model=path, pooling="last+mean+max").fit(padded).transform(padded)
+    np.testing.assert_allclose(F[:, :72], alone, atol=1e-5)
+    assert not np.allclose(F[:, 72:], alone, atol=1e-2)
+    # a layer owns its columns in every block: 6 blocks of 3 layers x 8 units
+    layer3 = TimeNetEmbedder(model=path, pooling="last+mean+max", inputs="series+diff", layers=3).fit(padded)
+    np.testing.assert_allclose(layer3.transform(padded), F[:, np.concatenate([np.r_[b * 24 + 16: b * 24 + 24]
+                                                                              for b in range(6)])], atol=1e-6)
+    with pytest.raises(ValueError, match="inputs='diff'; expected one of"):
+        TimeNetEmbedder(model=path, inputs="diff").fit(X[:3])
+
+
+def test_first_difference_and_masked_max_layers():
+    import keras
+
+    from tszoo.layers import FirstDifference, MaskedGlobalMaxPooling
+
+    x = np.array([[1, 2, 4, 7, np.nan, np.nan], [0, 1, 0, 1, 0, 3], [5, np.nan, np.nan, np.nan, np.nan, np.nan]],
+                 np.float32)[..., None]
+    d = np.asarray(FirstDifference()(x))[..., 0]
+    np.testing.assert_array_equal(d[0, :3], [1, 2, 3])
+    np.testing.assert_array_equal(d[1, :5], [1, -1, 1, -1, 3])
+    assert np.isnan(d[0, 3:]).all() and np.isnan(d[1, 5]) and np.isnan(d[2]).all() and d.shape == (3, 6)
+    values = np.array([[[0.5], [-0.2], [0.9]], [[-0.3], [-0.1], [0.8]], [[0.1], [0.2], [0.3]]], np.float32)
+    mask = np.array([[True, True, False], [True, True, True], [False, False, False]])
+    top = np.asarray(MaskedGlobalMaxPooling()(values, mask))[:, 0]
+    np.testing.assert_allclose(top, [0.5, 0.8, 0.0])  # the padded 0.9 is not counted; no valid step: 0
+    assert keras.saving.get_registered_object("tszoo>FirstDifference") is FirstDifference
+
+
 def test_timenet_classifier_learns_and_follows_sklearn(tiny_models, gunpoint):
     X, y, Xt, yt = gunpoint
     clf = TimeNetClassifier(model=str(tiny_models["timenet"]), random_state=0, cv=3)
@@ -118,7 +172,7 @@ def test_timenet_classifier_chooses_the_layer_that_carries_the_classes(tiny_mode
     pooled = TimeNetClassifier(model=str(tiny_models["timenet"]), cv=4, probability=False, random_state=0)
     assert pooled.fit_embeddings(P, y).layers_ == 2
     np.testing.assert_array_equal(pooled.columns_, np.r_[8:16, 32:40])
-    with pytest.raises(ValueError, match="24 columns.*pooling they were made with"):
+    with pytest.raises(ValueError, match="24 columns.*pooling and inputs they were made with"):
         pooled.fit_embeddings(E, y)  # the paper's embedding given to a classifier expecting pooled features
 
 

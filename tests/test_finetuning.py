@@ -117,6 +117,37 @@ def test_the_targets_benchmark_scores_each_member_of_an_ensemble_as_its_own_seed
     assert member_accuracies(ensemble, Xt, yt) == {"member_accuracies": singles}
 
 
+def test_series_and_difference_networks_average_and_take_the_series(tiny_models, gunpoint_small, tmp_path):
+    """inputs="series+diff": each seed's network on the series (the single fit of that seed) and one fine-tuned on
+    the first difference (a fit on the differenced series), probabilities averaged; the fitted model takes the
+    series and differences it itself, so a saved and reloaded model predicts the same; the targets benchmark
+    scores every network alone."""
+    from benchmarks.convtimenet_targets import member_accuracies
+    from tszoo.estimators import first_difference
+
+    X, y, Xt, yt = gunpoint_small
+    X = X.copy()
+    X[3, 100:] = np.nan  # a shorter series: its difference is one step shorter still
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=2)
+    both = ConvTimeNetClassifier(inputs="series+diff", random_state=4, **kw).fit(X, y)
+    series = ConvTimeNetClassifier(random_state=4, **kw).fit(X, y)
+    D, Dt = (first_difference(A[..., None])[..., 0] for A in (X, Xt))
+    assert np.isnan(D[3, 99:]).all() and not np.isnan(D[3, :99]).any()
+    difference = ConvTimeNetClassifier(random_state=4, **kw).fit(D, y)
+    expected = (series.predict_proba(Xt) + difference.predict_proba(Dt)) / 2
+    np.testing.assert_allclose(both.predict_proba(Xt), expected, atol=1e-5)
+    assert not np.allclose(series.predict_proba(Xt), difference.predict_proba(Dt), atol=1e-3)
+    assert member_accuracies(both, Xt, yt) == {"member_accuracies": [float(series.score(Xt, yt))],
+                                               "diff_member_accuracies": [float(difference.score(Dt, yt))]}
+    both.model_.save(tmp_path / "both.keras")
+    again = keras.saving.load_model(tmp_path / "both.keras")
+    np.testing.assert_allclose(np.asarray(again(Xt[..., None])), both.predict_proba(Xt), atol=1e-5)
+    with pytest.raises(ValueError, match="inputs='diff'; expected 'series' or 'series\\+diff'"):
+        ConvTimeNetClassifier(inputs="diff", **kw).fit(X, y)
+    with pytest.raises(ValueError, match="checkpoint_dir works with one network"):
+        ConvTimeNetClassifier(inputs="series+diff", checkpoint_dir=tmp_path / "ck", **kw).fit(X, y)
+
+
 def test_budget_gives_small_data_epochs_and_large_data_steps():
     assert finetuning.budget(20, 4, 40, 250) == (40, 5)  # 200 steps: every epoch
     assert finetuning.budget(400, 32, 40, 250) == (19, 13)  # capped near 250 steps

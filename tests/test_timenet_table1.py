@@ -28,3 +28,22 @@ def test_the_untrained_model_is_seeded_made_once_and_refused_for_another_seed(tm
     assert untrained_model(tmp_path / "a", 0) == folder
     with pytest.raises(SystemExit, match="untrained model of seed 0, not 1"):
         untrained_model(tmp_path / "a", 1)
+
+
+def test_calibrated_arm_falls_back_to_the_svm_where_no_calibration_is_possible():
+    """A class with a single training series leaves nothing to calibrate on: the calibrated arm then predicts with
+    the SVM itself, as TimeNetClassifier's predict did until 2026-12-06, instead of failing the whole run."""
+    import numpy as np
+    import pytest
+
+    from benchmarks.timenet_table1 import tnc_error
+
+    rng = np.random.default_rng(0)
+    y = np.array([0] * 20 + [1] * 20 + [2])
+    E = rng.normal(size=(41, 6)) + 3.0 * y[:, None]
+    Et, yt = rng.normal(size=(30, 6)) + 3.0 * np.repeat([0, 1, 2], 10)[:, None], np.repeat([0, 1, 2], 10)
+    with pytest.warns(UserWarning, match="cannot cross-validate"):
+        calibrated, _ = tnc_error(E, y, Et, yt, cv=5, calibrated=True)
+    with pytest.warns(UserWarning, match="cannot cross-validate"):
+        plain, _ = tnc_error(E, y, Et, yt, cv=5)
+    assert calibrated == plain < 0.5

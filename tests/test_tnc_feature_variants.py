@@ -73,3 +73,24 @@ def test_holdout_reads_no_test_split_resumes_and_refuses_test_scores_off_the_val
         tnc_feature_variants.main([a if a != "holdout" else "test" for a in argv])
     with pytest.raises(SystemExit, match="last\\+mean among them"):
         tnc_feature_variants.main([a if a != "last+mean,last+mean+ppv" else "last+mean+ppv" for a in argv])
+
+
+def test_transformed_inputs_keep_the_padding_at_the_end_and_variants_find_their_columns():
+    """``/diff`` and ``/rev`` variants: the encoder's input transformed over each series' valid steps only, and a
+    variant's columns taken from the block of each input it names."""
+    from benchmarks.tnc_feature_variants import KINDS, transformed, transforms_of, variant_columns
+
+    X = np.array([[1, 2, 4, 7, np.nan, np.nan], [0, 1, 0, 1, 0, 3]], np.float32)
+    d, r = transformed(X, "diff"), transformed(X, "rev")
+    np.testing.assert_array_equal(d[0, :3], [1, 2, 3])
+    assert np.isnan(d[0, 3:]).all() and np.isnan(d[1, 5])
+    np.testing.assert_array_equal(r[0, :4], [7, 4, 2, 1])
+    assert np.isnan(r[0, 4:]).all()
+    np.testing.assert_array_equal(r[1], X[1, ::-1])
+    np.testing.assert_array_equal(transformed(X, "raw"), X)
+    assert transforms_of("last+mean/rev/diff") == ["raw", "diff", "rev"] and transforms_of("last+mean") == ["raw"]
+    units, layers, width = 2, 3, 3 * len(KINDS) * 2
+    plain, rev = variant_columns("last+mean", units, layers), variant_columns("last+mean/rev", units, layers)
+    np.testing.assert_array_equal(rev, np.concatenate([plain, 2 * width + plain]))
+    with pytest.raises(ValueError, match="transform 'log'"):
+        transformed(X, "log")

@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tszoo.heads import OUTPUT_NAME
 from tszoo.inference import as_3d as _as_3d, embed, load_cached, predict_batched
-from tszoo.layers import INPUT_NAME
+from tszoo.layers import INPUT_NAME, FirstDifference
 from tszoo.precision import bfloat16_hardware, body_in_precision, check_precision, copy_state, resolve_precision
 from tszoo.validation import check_labels
 
@@ -55,10 +55,12 @@ def _check_classes(y, n):
     return classes, codes
 
 
-def _timenet_layer_columns(card, layers, pooling="last"):
+def _timenet_layer_columns(card, layers, pooling="last", inputs="series"):
     """Columns of the features that belong to the chosen GRU layers (1-based), as in TN-C_L1..L3, read from the
-    model card's architecture and builder arguments; with ``pooling="last+mean"`` a layer owns its final state's
-    columns and its time mean's."""
+    model card's architecture and builder arguments. The features are blocks of ``units x layers`` numbers, one
+    per summary of the pooling (``"last+mean"``: the final states, then the time means) and input (the series,
+    then its first difference); a layer owns its columns in every block."""
+    from tszoo.architectures.timenet import input_parts, pooling_parts
     from tszoo.registry import architecture_of
 
     if layers is None:
@@ -71,7 +73,7 @@ def _timenet_layer_columns(card, layers, pooling="last"):
     chosen = [layers] if isinstance(layers, int) else list(layers)
     if any(not 1 <= int(l) <= num_layers for l in chosen):
         raise ValueError(f"layers={layers!r}; this model has GRU layers 1..{num_layers}")
-    blocks = 2 if pooling == "last+mean" else 1
+    blocks = len(pooling_parts(pooling)) * len(input_parts(inputs))
     return np.sort(np.concatenate([np.arange(b * units * num_layers + (int(l) - 1) * units,
                                              b * units * num_layers + int(l) * units)
                                    for b in range(blocks) for l in chosen]))
@@ -80,15 +82,15 @@ def _timenet_layer_columns(card, layers, pooling="last"):
 _FEATURE_NETWORKS: dict = {}
 
 
-def _timenet_network(model, version, pooling):
-    """The published encoder (``pooling="last"``) or the feature model built on it, made once per process."""
-    from tszoo.architectures.timenet import POOLINGS, timenet_features
+def _timenet_network(model, version, pooling, inputs="series"):
+    """The published encoder (``pooling="last"`` on the series) or the feature model built on it, made once per
+    process."""
+    from tszoo.architectures.timenet import input_parts, pooling_parts, timenet_features
 
-    if pooling not in POOLINGS:
-        raise ValueError(f"pooling={pooling!r}; expected one of {POOLINGS}")
-    key = (str(model), version, pooling)  # as load_cached's: published models never change after loading
+    pooling_parts(pooling), input_parts(inputs)  # refuse unknown settings before loading anything
+    key = (str(model), version, pooling, inputs)  # as load_cached's: published models never change after loading
     if key not in _FEATURE_NETWORKS:
-        _FEATURE_NETWORKS[key] = timenet_features(load_cached(model, version), pooling)
+        _FEATURE_NETWORKS[key] = timenet_features(load_cached(model, version), pooling, inputs)
     return _FEATURE_NETWORKS[key]
 
 
@@ -105,26 +107,31 @@ class TimeNetEmbedder(TransformerMixin, BaseEstimator):
         pooling: what each GRU layer gives: ``"last"`` (default) its state at the series' last valid step, the
             paper's embedding and the published model's output (3 x 60 = 180 numbers); ``"mean"`` its outputs
             averaged over the valid steps (180); ``"last+mean"`` both (360: the final states, then the means).
-            The means are computed in Keras from the published encoder's layers
+            ``"last+mean+max"``: then each layer's maxima over the valid steps (540).
+            The summaries are computed in Keras from the published encoder's layers
             (:func:`tszoo.architectures.timenet.timenet_features`); exported artifacts give the final states.
+        inputs: ``"series"`` (default) or ``"series+diff"``: the same features of the series, then of its first
+            difference (``x[t + 1] - x[t]`` over the valid steps, standardised as any input): twice the numbers.
     """
 
     def __init__(self, model="timenet", version=None, layers=None, batch_size=256, missing="raise",
-                 pooling="last"):
+                 pooling="last", inputs="series"):
         self.model = model
         self.version = version
         self.layers = layers
         self.batch_size = batch_size
         self.missing = missing
         self.pooling = pooling
+        self.inputs = inputs
 
     def fit(self, X, y=None):
         X = _as_3d(X, self.missing)
         self.n_channels_ = X.shape[1]
         from tszoo.registry import info
 
-        network = _timenet_network(self.model, self.version, self.pooling)
-        self.columns_ = _timenet_layer_columns(info(self.model, self.version), self.layers, self.pooling)
+        network = _timenet_network(self.model, self.version, self.pooling, self.inputs)
+        self.columns_ = _timenet_layer_columns(info(self.model, self.version), self.layers, self.pooling,
+                                               self.inputs)
         size = network.output.shape[-1] if self.columns_ is None else len(self.columns_)
         self.n_features_out_ = int(size) * self.n_channels_
         return self
@@ -134,7 +141,7 @@ class TimeNetEmbedder(TransformerMixin, BaseEstimator):
         X = _as_3d(X, self.missing)
         if X.shape[1] != self.n_channels_:
             raise ValueError(f"X has {X.shape[1]} channel(s); this embedder was fitted on {self.n_channels_}")
-        network = _timenet_network(self.model, self.version, self.pooling)
+        network = _timenet_network(self.model, self.version, self.pooling, self.inputs)
         E = embed(network, X, self.batch_size, self.missing)
         if self.columns_ is not None:
             size = network.output.shape[-1]
@@ -202,7 +209,7 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, model="timenet", version=None, layers="auto", C=None, gamma=None, param_grid=None, cv=5,
                  probability=True, batch_size=256, missing="raise", random_state=None, n_jobs=None,
-                 pooling="last+mean"):
+                 pooling="last+mean", inputs="series"):
         self.model = model
         self.version = version
         self.layers = layers
@@ -216,10 +223,11 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.pooling = pooling
+        self.inputs = inputs
 
     def _embedder(self):
         return TimeNetEmbedder(self.model, self.version, None if self.layers == "auto" else self.layers,
-                               self.batch_size, self.missing, self.pooling)
+                               self.batch_size, self.missing, self.pooling, self.inputs)
 
     def _layer_choices(self, width):
         """``[(layers, columns)]`` to choose from; columns index the embedding given to :meth:`fit_embeddings`."""
@@ -229,29 +237,30 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
 
         card = info(self.model, self.version)
         num_layers = int(card["builder"]["arguments"].get("num_layers", 3))
-        parts = {layer: _timenet_layer_columns(card, layer, self.pooling) for layer in range(1, num_layers + 1)}
+        parts = {layer: _timenet_layer_columns(card, layer, self.pooling, self.inputs)
+                 for layer in range(1, num_layers + 1)}
         size = sum(len(part) for part in parts.values())
         if width % size:
             raise ValueError(f"layers='auto' needs whole features ({size} numbers per channel with "
-                             f"pooling={self.pooling!r}); got {width} columns: pass layers=None to use the columns "
-                             "as they are, or the pooling they were made with")
+                             f"pooling={self.pooling!r}, inputs={self.inputs!r}); got {width} columns: pass "
+                             "layers=None to use the columns as they are, or the pooling and inputs they were made "
+                             "with")
         channels = width // size
         return [(None, None)] + [(layer, np.concatenate([c * size + part for c in range(channels)]))
                                  for layer, part in parts.items()]
 
     def fit_embeddings(self, E, y):
         """Fit the SVM on precomputed features (the evaluation scripts reuse them across variants): those of
-        ``TimeNetEmbedder(pooling=self.pooling)``, whose layout ``layers="auto"`` relies on."""
+        ``TimeNetEmbedder(pooling=self.pooling, inputs=self.inputs)``, whose layout ``layers="auto"`` relies on."""
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.model_selection import GridSearchCV, StratifiedKFold
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
         from sklearn.svm import SVC
 
-        from tszoo.architectures.timenet import POOLINGS
+        from tszoo.architectures.timenet import input_parts, pooling_parts
 
-        if self.pooling not in POOLINGS:
-            raise ValueError(f"pooling={self.pooling!r}; expected one of {POOLINGS}")
+        pooling_parts(self.pooling), input_parts(self.inputs)  # refuse unknown settings
         E = np.asarray(E, np.float64)
         self.classes_, codes = _check_classes(y, len(E))
         self.embedder_ = None
@@ -409,6 +418,12 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction: see above (``None``: the end of the schedule).
         n_estimators: fine-tune this many networks (seeds ``random_state + i``) and average their probabilities;
             ``model_`` is then one Keras model holding all of them.
+        inputs: ``"series"`` (default) or ``"series+diff"``: besides each network fine-tuned on the series, one
+            fine-tuned (same seed, same recipe, from the same pretrained body) on its first difference
+            ``x[t + 1] - x[t]`` over the valid steps (:class:`tszoo.layers.FirstDifference`, standardised by the
+            network as any input), as MultiRocket adds the first difference to MiniRocket's input; their
+            probabilities are averaged. Twice the networks, twice the fitting time; ``model_`` takes the series
+            and computes the difference itself, so its exports do too.
         precision: ``"float32"`` (default), ``"mixed_bfloat16"``, or ``"auto"`` (bfloat16 where
             :func:`bfloat16_hardware` says this machine has bfloat16 units, else float32; ``precision_`` holds what
             a fit used). ``"mixed_bfloat16"``: full fine-tuning computes the body in bfloat16
@@ -447,7 +462,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
                  batch_size=None, learning_rate=None, warmup=0.1, head_init="auto", batchnorm="adapt",
                  head_dropout=0.1, finetune="full", augment=None, validation_fraction=None, n_estimators=1,
                  precision="float32", random_state=None, checkpoint_dir=None, verbose=0, missing="raise", l2sp=0.0,
-                 label_smoothing=0.0):
+                 label_smoothing=0.0, inputs="series"):
         self.model = model
         self.version = version
         self.pretrained = pretrained
@@ -470,6 +485,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         self.missing = missing
         self.l2sp = l2sp
         self.label_smoothing = label_smoothing
+        self.inputs = inputs
 
     def _build(self, n_channels, n_classes, seed):
         """``(classifier, embedder, head)``: the body (shared across channels), dropout and a new softmax head."""
@@ -526,8 +542,11 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(self.label_smoothing, bool) or not isinstance(
                 self.label_smoothing, (int, float, np.integer, np.floating)) or not 0 <= self.label_smoothing < 1:
             raise ValueError(f"label_smoothing={self.label_smoothing!r}; expected a fraction in [0, 1)")
-        if self.checkpoint_dir is not None and int(self.n_estimators) > 1:
-            raise ValueError("checkpoint_dir works with n_estimators=1; checkpoint each member separately")
+        if self.inputs not in ("series", "series+diff"):
+            raise ValueError(f"inputs={self.inputs!r}; expected 'series' or 'series+diff'")
+        if self.checkpoint_dir is not None and (int(self.n_estimators) > 1 or self.inputs != "series"):
+            raise ValueError("checkpoint_dir works with one network (n_estimators=1, inputs='series'); checkpoint "
+                             "each member separately")
 
     def fit(self, X, y, callbacks=None):
         """Fine-tune on ``(X, y)``; ``callbacks``: extra Keras callbacks (e.g. a progress bar)."""
@@ -543,17 +562,24 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         self.finetune_ = self.finetune
         self.precision_ = resolve_precision(self.precision)
         Xt = np.ascontiguousarray(np.transpose(X3, (0, 2, 1)), dtype=np.float32)
+        sources = self.inputs.split("+")
         members, histories = [], []
         for member in range(int(self.n_estimators)):
-            model, history = self._fit_one(Xt, codes.astype(np.int32), seed + member, callbacks)
-            members.append(model)
-            histories.append(history)
+            for source in sources:
+                given = Xt if source == "series" else first_difference(Xt)
+                model, history = self._fit_one(given, codes.astype(np.int32), seed + member, callbacks)
+                members.append((source, member, model))
+                histories.append(history)
         if len(members) == 1:
-            self.model_ = members[0]
+            self.model_ = members[0][2]
         else:
             series = keras.Input((None, self.n_channels_), name=INPUT_NAME)
-            members = [keras.Model(m.inputs, m.outputs[0], name=f"member_{i}") for i, m in enumerate(members)]
-            averaged = keras.layers.Average(name=OUTPUT_NAME)([m(series) for m in members])
+            difference = FirstDifference(name="first_difference")(series) if "diff" in sources else None
+            outputs = []
+            for source, i, m in members:  # member_i: the network of seed random_state + i; _diff: on the difference
+                net = keras.Model(m.inputs, m.outputs[0], name=f"member_{i}" + ("_diff" if source == "diff" else ""))
+                outputs.append(net(series if source == "series" else difference))
+            averaged = keras.layers.Average(name=OUTPUT_NAME)(outputs)
             self.model_ = keras.Model(series, averaged, name="convtimenet_ensemble")
         self.history_ = histories[0]
         self.epochs_run_ = len(histories[0]["loss"])
@@ -681,6 +707,14 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
+
+
+def first_difference(Xt: np.ndarray) -> np.ndarray:
+    """``(n, time, channels)`` NaN-padded series -> their first differences over the valid steps, NaN-padded, the
+    time axis kept: what :class:`tszoo.layers.FirstDifference` computes, in NumPy."""
+    out = np.full_like(Xt, np.nan)
+    out[:, :-1] = Xt[:, 1:] - Xt[:, :-1]
+    return out
 
 
 def _standardised(scores: np.ndarray) -> np.ndarray:

@@ -143,6 +143,41 @@ class MaskedGlobalAveragePooling(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class MaskedGlobalMaxPooling(keras.layers.Layer):
+    """Maximum over valid steps only (0 for a series without any)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, x, mask=None):
+        return None
+
+    def call(self, x, mask):
+        valid = ops.expand_dims(mask, -1)
+        lowest = ops.full_like(x, -3.0e38)  # a finite stand-in for -inf: converters keep it as it is
+        top = ops.max(ops.where(valid, x, lowest), axis=1)
+        return ops.where(ops.any(valid, axis=1), top, ops.zeros_like(top))
+
+    def compute_output_spec(self, x, mask):
+        return keras.KerasTensor((x.shape[0], x.shape[-1]), dtype=x.dtype)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class FirstDifference(keras.layers.Layer):
+    """NaN-padded series -> their first differences ``x[t + 1] - x[t]`` over the valid steps, NaN-padded at the end:
+    a series of ``T`` valid steps gives ``T - 1`` (the step into the padding is NaN - x = NaN), and the time axis
+    keeps its length."""
+
+    def call(self, series):
+        step = series[:, 1:] - series[:, :-1]
+        return ops.concatenate([step, ops.full_like(series[:, :1], float("nan"))], axis=1)
+
+    def compute_output_spec(self, series):
+        return keras.KerasTensor(series.shape, dtype=series.dtype)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class StepsLike(keras.layers.Layer):
     """A zero input with one feature per step: all TimeNet's decoder is given besides the embedding.
 
@@ -160,5 +195,7 @@ CUSTOM_OBJECTS = {
     "SeriesStandardization": SeriesStandardization,
     "ZeroPadding": ZeroPadding,
     "MaskedGlobalAveragePooling": MaskedGlobalAveragePooling,
+    "MaskedGlobalMaxPooling": MaskedGlobalMaxPooling,
+    "FirstDifference": FirstDifference,
     "StepsLike": StepsLike,
 }

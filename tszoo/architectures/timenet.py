@@ -8,9 +8,27 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from tszoo.layers import INPUT_NAME, MaskedGlobalAveragePooling, SeriesStandardization, StepsLike, reversed_target
+from tszoo.layers import (INPUT_NAME, FirstDifference, MaskedGlobalAveragePooling, MaskedGlobalMaxPooling,
+                          SeriesStandardization, StepsLike, reversed_target)
 
-POOLINGS = ("last", "mean", "last+mean")
+POOLINGS = ("last", "mean", "last+mean", "last+mean+max")
+INPUTS = ("series", "series+diff")
+
+
+def pooling_parts(pooling: str) -> list[str]:
+    """The summaries a pooling gives, in their order in the features: ``"last+mean+max"`` -> ``["last", "mean",
+    "max"]``."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling={pooling!r}; expected one of {POOLINGS}")
+    return pooling.split("+")
+
+
+def input_parts(inputs: str) -> list[str]:
+    """The inputs the encoder is run on, in their order in the features: ``"series+diff"`` -> ``["series",
+    "diff"]``."""
+    if inputs not in INPUTS:
+        raise ValueError(f"inputs={inputs!r}; expected one of {INPUTS}")
+    return inputs.split("+")
 
 
 def build_timenet(units: int = 60, num_layers: int = 3, dropout: float = 0.4, name: str = "timenet"):
@@ -60,39 +78,51 @@ def build_timenet(units: int = 60, num_layers: int = 3, dropout: float = 0.4, na
     return autoencoder, encoder
 
 
-def timenet_features(encoder, pooling: str = "last"):
+def timenet_features(encoder, pooling: str = "last", inputs: str = "series"):
     """A model that turns series into TimeNet features, built from a (published) encoder's own layers.
 
     Args:
         encoder: a TimeNet encoder (what ``tszoo.load("timenet")`` gives): layers ``standardize`` and
             ``encoder_gru_1``.. ``encoder_gru_L``.
-        pooling: what each GRU layer contributes, layer after layer:
-            ``"last"``: its state at the series' last valid step (the paper's embedding; the encoder itself is
-            returned); ``"mean"``: its outputs averaged over the series' valid steps; ``"last+mean"``: the
-            final states of all layers, then the means of all layers (twice the paper's width).
+        pooling: what each GRU layer contributes, summary after summary, each of them layer after layer:
+            ``"last"``: its state at the series' last valid step (the paper's embedding; with ``inputs="series"``
+            the encoder itself is returned); ``"mean"``: its outputs averaged over the series' valid steps;
+            ``"last+mean"``: the final states of all layers, then the means of all layers (twice the paper's
+            width); ``"last+mean+max"``: then the maxima over the valid steps too (three times).
+        inputs: ``"series"`` the series; ``"series+diff"`` the same features of the series, then of its first
+            difference (:class:`tszoo.layers.FirstDifference`, standardised by the encoder as any input), as
+            MultiRocket adds the first difference to MiniRocket's input: twice the width.
 
     The time means see the whole series, where the final state of a GRU keeps mostly its end: on long series
     (Cricket, 300 steps) TN-C on the final states alone loses most of what tells the classes apart.
     """
-    if pooling not in POOLINGS:
-        raise ValueError(f"pooling={pooling!r}; expected one of {POOLINGS}")
-    if pooling == "last":
+    parts_of = pooling_parts(pooling)
+    sources = input_parts(inputs)
+    if pooling == "last" and sources == ["series"]:
         return encoder
     names = [layer.name for layer in encoder.layers]
     grus = sorted((n for n in names if n.startswith("encoder_gru_")), key=lambda n: int(n.rsplit("_", 1)[1]))
     if "standardize" not in names or not grus:
-        raise ValueError(f"pooling={pooling!r} needs a TimeNet encoder (layers 'standardize' and "
-                         f"'encoder_gru_1'..); {encoder.name!r} has {names}")
+        raise ValueError(f"pooling={pooling!r}, inputs={inputs!r} needs a TimeNet encoder (layers 'standardize' "
+                         f"and 'encoder_gru_1'..); {encoder.name!r} has {names}")
     series = keras.Input((None, 1), name=INPUT_NAME)
-    x, mask = encoder.get_layer("standardize")(series)
-    states, means = [], []
-    for level, name in enumerate(grus, start=1):
-        x, state = encoder.get_layer(name)(x, mask=mask)
-        states.append(state)
-        means.append(MaskedGlobalAveragePooling(name=f"mean_{level}")(x, mask))
-    parts = (states if pooling == "last+mean" else []) + means
+    parts = []
+    for source in sources:
+        given = series if source == "series" else FirstDifference(name="first_difference")(series)
+        tag = "" if source == "series" else "_diff"
+        x, mask = encoder.get_layer("standardize")(given)
+        summaries = {"last": [], "mean": [], "max": []}
+        for level, name in enumerate(grus, start=1):
+            x, state = encoder.get_layer(name)(x, mask=mask)
+            summaries["last"].append(state)
+            if "mean" in parts_of:
+                summaries["mean"].append(MaskedGlobalAveragePooling(name=f"mean_{level}{tag}")(x, mask))
+            if "max" in parts_of:
+                summaries["max"].append(MaskedGlobalMaxPooling(name=f"max_{level}{tag}")(x, mask))
+        parts += [p for kind in parts_of for p in summaries[kind]]
     features = layers.Concatenate(name="features")(parts) if len(parts) > 1 else parts[0]
-    return keras.Model(series, features, name=f"{encoder.name}_{pooling.replace('+', '_')}")
+    suffix = pooling.replace("+", "_") + ("" if sources == ["series"] else "_diff")
+    return keras.Model(series, features, name=f"{encoder.name}_{suffix}")
 
 
 def reconstruction_loss(series, reconstruction):
