@@ -169,3 +169,24 @@ def test_export_refuses_bad_options(tiny_models, tmp_path):
         export(str(tiny_models["convtimenet"]), tmp_path / "x.onnx", format="onnx", max_length=3)
     with pytest.raises(ValueError, match="quantize"):
         export(str(tiny_models["convtimenet"]), tmp_path / "x.tflite", format="tflite", quantize="int4")
+
+
+def test_a_series_and_difference_classifier_exports_its_own_difference(tiny_models, tmp_path):
+    """ConvTimeNetClassifier(inputs="series+diff") differences the series inside its model: the ONNX and TFLite
+    artifacts take the raw NaN-padded series and give the estimator's probabilities, padded series included."""
+    import onnxruntime as ort
+    from ai_edge_litert.interpreter import Interpreter
+
+    from tszoo.estimators import ConvTimeNetClassifier
+
+    X, y = load_ucr("GunPoint", "train")
+    clf = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), epochs=1, inputs="series+diff",
+                                random_state=0).fit(X[:30], y[:30])
+    x = X[30:36, :, None].copy()
+    x[1, 90:] = np.nan  # a shorter series, NaN-padded
+    expected = clf.predict_proba(x[..., 0])
+    onnx_path = export(clf, tmp_path / "both.onnx", format="onnx")
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(["probabilities"], {"series": x})[0], expected, atol=TOL)
+    lite = Interpreter(model_path=str(export(clf, tmp_path / "both.tflite", format="tflite")))
+    np.testing.assert_allclose(lite.get_signature_runner()(series=x)["probabilities"], expected, atol=TOL)
