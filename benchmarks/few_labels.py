@@ -92,7 +92,7 @@ WEIGHT_FREE_ARMS = ("minirocket", "dtw")  # scratch too, when the architectures 
 RECIPE_ARMS = ("ctn_adapted", "ctn_finetuned", "ctn_finetuned_frozenbn", "ctn_default", "scratch")
 RECIPE_KEYS = ("finetune", "epochs", "max_steps", "batch_size", "learning_rate", "warmup", "head_init", "batchnorm",
                "head_dropout", "augment", "validation_fraction", "n_estimators", "precision", "l2sp",
-               "label_smoothing")
+               "label_smoothing", "inputs")
 # ConvTimeNetClassifier's defaults when rows did not yet record them (every run before 2026-11-24, v1 and v2)
 LEGACY_RECIPE = dict(finetune="full", epochs=40, max_steps=250, batch_size=None, learning_rate=None, warmup=0.1,
                      head_init="auto", batchnorm="adapt", head_dropout=0.1, augment=None, validation_fraction=None,
@@ -112,8 +112,9 @@ def default_recipe() -> dict:
 
 def recipe_of(row) -> dict:
     # rows made before the estimator had ``precision`` (2026-12-06) were float32; before ``l2sp`` and
-    # ``label_smoothing`` (2026-12-07), 0.0
-    return {"precision": "float32", "l2sp": 0.0, "label_smoothing": 0.0, **(row.get("recipe") or LEGACY_RECIPE)}
+    # ``label_smoothing`` (2026-12-07), 0.0; before ``inputs`` (2026-12-07), on the series alone
+    return {"precision": "float32", "l2sp": 0.0, "label_smoothing": 0.0, "inputs": "series",
+            **(row.get("recipe") or LEGACY_RECIPE)}
 
 
 def recipe_matches(row, recipe: dict) -> bool:
