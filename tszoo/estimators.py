@@ -182,7 +182,13 @@ class TimeNetClassifier(ClassifierMixin, BaseEstimator):
             TimeNet's 6 validation datasets, never a test set (``benchmarks/results/tnc_choices_pooling.md``):
             with timenet/1 and ``layers="auto"``, mean TN-C error 0.156 against 0.199 for the final states
             alone (0.159 for the means alone); the gain is largest on long series. ``"last"`` is the paper's
-            TN-C.
+            TN-C; ``"last+mean+max"`` adds each layer's maxima over the valid steps.
+        inputs: ``"series"`` (default) or ``"series+diff"``: the features of the series, then of its first
+            difference. With ``pooling="last+mean+max"`` and all layers that erred 1.7 / 1.2 points less than
+            ``last+mean`` on the validation datasets / held-out thirds of the 30 test datasets' training splits
+            (``benchmarks/results/tnc_transform_variants_*.md``), but under this classifier's default
+            ``layers="auto"`` not at all (0.1955 against 0.1956, ``tnc_users_default_holdout_maxdiff.md``): not the
+            default.
         layers: ``"auto"`` (default) chooses by cross-validation on the training data between all GRU layers and
             each layer's part alone (the paper's TN-C and TN-C_L1..L3; ties go to all layers); ``None`` keeps
             all layers; an int or a list keeps those GRU layers (1-based). (With the pooled features, ``None``
