@@ -67,9 +67,9 @@ def transformed(X, transform):
     if transform == "raw":
         return X
     if transform == "diff":
-        out = np.full_like(X, np.nan)
-        out[:, :-1] = X[:, 1:] - X[:, :-1]  # NaN from the padding on: x[L] - x[L-1] is NaN
-        return out
+        from tszoo.estimators import first_difference
+
+        return first_difference(X)  # NaN from the padding on: x[L] - x[L-1] is NaN
     if transform == "rev":
         lengths = valid_lengths(X)
         source = lengths[:, None] - 1 - np.arange(X.shape[1])[None, :]

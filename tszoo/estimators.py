@@ -719,8 +719,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
 
 
 def first_difference(Xt: np.ndarray) -> np.ndarray:
-    """``(n, time, channels)`` NaN-padded series -> their first differences over the valid steps, NaN-padded, the
-    time axis kept: what :class:`tszoo.layers.FirstDifference` computes, in NumPy."""
+    """``(n, time)`` or ``(n, time, channels)`` NaN-padded series -> their first differences over the valid steps,
+    NaN-padded, the time axis kept: what :class:`tszoo.layers.FirstDifference` computes, in NumPy."""
     out = np.full_like(Xt, np.nan)
     out[:, :-1] = Xt[:, 1:] - Xt[:, :-1]
     return out

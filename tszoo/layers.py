@@ -123,9 +123,9 @@ class ZeroPadding(keras.layers.Layer):
         return keras.KerasTensor(x.shape, dtype=x.dtype)
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class MaskedGlobalAveragePooling(keras.layers.Layer):
-    """Mean over valid steps only: ``sum(x * mask) / sum(mask)``."""
+class _MaskedGlobalPooling(keras.layers.Layer):
+    """A summary over the valid steps of ``(batch, time, features)`` given the ``(batch, time)`` mask:
+    ``(batch, features)``; subclasses say which."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -133,34 +133,29 @@ class MaskedGlobalAveragePooling(keras.layers.Layer):
 
     def compute_mask(self, x, mask=None):
         return None
-
-    def call(self, x, mask):
-        weight = ops.cast(ops.expand_dims(mask, -1), x.dtype)
-        return ops.sum(x * weight, axis=1) / ops.maximum(ops.sum(weight, axis=1), 1.0)
 
     def compute_output_spec(self, x, mask):
         return keras.KerasTensor((x.shape[0], x.shape[-1]), dtype=x.dtype)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class MaskedGlobalMaxPooling(keras.layers.Layer):
+class MaskedGlobalAveragePooling(_MaskedGlobalPooling):
+    """Mean over valid steps only: ``sum(x * mask) / sum(mask)``."""
+
+    def call(self, x, mask):
+        weight = ops.cast(ops.expand_dims(mask, -1), x.dtype)
+        return ops.sum(x * weight, axis=1) / ops.maximum(ops.sum(weight, axis=1), 1.0)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MaskedGlobalMaxPooling(_MaskedGlobalPooling):
     """Maximum over valid steps only (0 for a series without any)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
-    def compute_mask(self, x, mask=None):
-        return None
 
     def call(self, x, mask):
         valid = ops.expand_dims(mask, -1)
         lowest = ops.full_like(x, -3.0e38)  # a finite stand-in for -inf: converters keep it as it is
         top = ops.max(ops.where(valid, x, lowest), axis=1)
         return ops.where(ops.any(valid, axis=1), top, ops.zeros_like(top))
-
-    def compute_output_spec(self, x, mask):
-        return keras.KerasTensor((x.shape[0], x.shape[-1]), dtype=x.dtype)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
