@@ -431,8 +431,9 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             probabilities are averaged. Twice the networks, twice the fitting time; ``model_`` takes the series
             and computes the difference itself, so its exports do too. On held-out thirds of the 41 targets'
             training splits: +1.30 points over the default (se 0.89; ahead on 23, behind on 10;
-            ``benchmarks/results/finetune_diff_cv_targets.md``); not yet measured with few labels, so not the
-            default.
+            ``benchmarks/results/finetune_diff_cv_targets.md``); with 1 / 5 series per class (41 targets' training
+            splits, one draw) +0.62 / +1.60 (se 0.87 / 0.77; ``few_labels_diff_rest.md``). Not the default yet:
+            within two standard errors everywhere, for twice the time.
         precision: ``"float32"`` (default), ``"mixed_bfloat16"``, or ``"auto"`` (bfloat16 where
             :func:`bfloat16_hardware` says this machine has bfloat16 units, else float32; ``precision_`` holds what
             a fit used). ``"mixed_bfloat16"``: full fine-tuning computes the body in bfloat16
