@@ -552,7 +552,9 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(self.label_smoothing, bool) or not isinstance(
                 self.label_smoothing, (int, float, np.integer, np.floating)) or not 0 <= self.label_smoothing < 1:
             raise ValueError(f"label_smoothing={self.label_smoothing!r}; expected a fraction in [0, 1)")
-        if self.inputs not in ("series", "series+diff"):
+        from tszoo.architectures.timenet import INPUTS
+
+        if self.inputs not in INPUTS:  # the same inputs as TimeNet's features
             raise ValueError(f"inputs={self.inputs!r}; expected 'series' or 'series+diff'")
         if self.checkpoint_dir is not None and (int(self.n_estimators) > 1 or self.inputs != "series"):
             raise ValueError("checkpoint_dir works with one network (n_estimators=1, inputs='series'); checkpoint "
