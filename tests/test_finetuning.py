@@ -144,8 +144,6 @@ def test_series_and_difference_networks_average_and_take_the_series(tiny_models,
     np.testing.assert_allclose(np.asarray(again(Xt[..., None])), both.predict_proba(Xt), atol=1e-5)
     with pytest.raises(ValueError, match="inputs='diff'; expected 'series' or 'series\\+diff'"):
         ConvTimeNetClassifier(inputs="diff", **kw).fit(X, y)
-    with pytest.raises(ValueError, match="checkpoint_dir works with one network"):
-        ConvTimeNetClassifier(inputs="series+diff", checkpoint_dir=tmp_path / "ck", **kw).fit(X, y)
 
 
 def test_budget_gives_small_data_epochs_and_large_data_steps():
@@ -520,3 +518,54 @@ def test_label_smoothing_changes_the_loss_and_nothing_else(tiny_models, gunpoint
     assert smoothed.predict_proba(Xt).shape == (len(Xt), 2)
     with pytest.raises(ValueError, match=r"expected a fraction in \[0, 1\)"):
         ConvTimeNetClassifier(label_smoothing=1.0, **kw).fit(X, y)
+
+
+def test_a_checkpointed_ensemble_resumes_in_the_network_it_stopped_in(tiny_models, gunpoint_small, tmp_path):
+    """With several networks (n_estimators=2, inputs="series+diff": four) each checkpoints in its own subfolder; a
+    fit interrupted inside a later network keeps the finished ones and takes up the interrupted one where it
+    stopped, ending with exactly the weights and history of an uninterrupted fit, and leaves nothing behind."""
+    X, y, Xt, _ = gunpoint_small
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=3, batch_size=16, random_state=2, n_estimators=2,
+              inputs="series+diff")
+    straight = ConvTimeNetClassifier(**kw).fit(X, y)
+    stop_in = int(np.random.default_rng().integers(1, 4))  # the second, third or fourth network
+
+    class Interrupted(Exception):
+        pass
+
+    class Interrupt(keras.callbacks.Callback):
+        started = 0
+
+        def on_train_begin(self, logs=None):
+            Interrupt.started += 1
+
+        def on_epoch_end(self, epoch, logs=None):
+            if Interrupt.started == stop_in + 1 and epoch == 1:
+                raise Interrupted
+
+    with pytest.raises(Interrupted):
+        ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **kw).fit(X, y, callbacks=[Interrupt()])
+    names = ["member_0", "member_0_diff", "member_1", "member_1_diff"]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == sorted(names[:stop_in + 1])
+    assert all((tmp_path / "run" / n / "finished.json").exists() for n in names[:stop_in])
+    assert (tmp_path / "run" / names[stop_in] / "state.json").exists()
+
+    started = []
+
+    class Count(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            started.append(1)
+
+    resumed = ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **kw).fit(X, y, callbacks=[Count()])
+    assert len(started) == 4 - stop_in  # no finished network is fitted again
+    assert not list((tmp_path / "run").iterdir())
+    assert resumed.history_ == straight.history_
+    for a, b in zip(straight.model_.get_weights(), resumed.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(straight.predict_proba(Xt), resumed.predict_proba(Xt))
+
+    with pytest.raises(Interrupted):  # another fit's finished network is never taken up
+        Interrupt.started = 0
+        ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **kw).fit(X, y, callbacks=[Interrupt()])
+    with pytest.raises(ValueError, match="checkpoint of another fit"):
+        ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **{**kw, "random_state": 3}).fit(X, y)

@@ -454,7 +454,10 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             dropout seed state, the best epoch so far). A fit that was interrupted, even killed, and is called
             again with the same folder, data and settings continues where it stopped and ends with the same
             weights as an uninterrupted fit (with or without a folder). The folder is emptied when the fit
-            completes; one that holds another fit's checkpoint is refused. Not with ``n_estimators > 1``.
+            completes; one that holds another fit's checkpoint is refused. With several networks
+            (``n_estimators > 1`` or ``inputs="series+diff"``) each has a subfolder (``member_0``,
+            ``member_0_diff``, ...) and a finished network is kept there until all are, so a resumed fit takes up
+            the network it stopped in and fits no finished one again.
         verbose: Keras progress output (0 silent, 1 bar, 2 a line per epoch).
         missing: as the other estimators.
         l2sp: L2-SP (Li, Grandvalet & Davoine 2018): adds ``l2sp / 2 * ||w - w0||^2`` over the body's trainable
@@ -556,9 +559,6 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
 
         if self.inputs not in INPUTS:  # the same inputs as TimeNet's features
             raise ValueError(f"inputs={self.inputs!r}; expected 'series' or 'series+diff'")
-        if self.checkpoint_dir is not None and (int(self.n_estimators) > 1 or self.inputs != "series"):
-            raise ValueError("checkpoint_dir works with one network (n_estimators=1, inputs='series'); checkpoint "
-                             "each member separately")
 
     def fit(self, X, y, callbacks=None):
         """Fine-tune on ``(X, y)``; ``callbacks``: extra Keras callbacks (e.g. a progress bar)."""
@@ -575,13 +575,26 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         self.precision_ = resolve_precision(self.precision)
         Xt = np.ascontiguousarray(np.transpose(X3, (0, 2, 1)), dtype=np.float32)
         sources = self.inputs.split("+")
+        networks = [(member, source) for member in range(int(self.n_estimators)) for source in sources]
+        folders = _network_folders(self.checkpoint_dir, networks)
         members, histories = [], []
-        for member in range(int(self.n_estimators)):
-            for source in sources:
-                given = Xt if source == "series" else first_difference(Xt)
-                model, history = self._fit_one(given, codes.astype(np.int32), seed + member, callbacks)
-                members.append((source, member, model))
-                histories.append(history)
+        for (member, source), folder in zip(networks, folders):
+            given = Xt if source == "series" else first_difference(Xt)
+            finished = None
+            if folder is not None and len(networks) > 1:
+                finished = _FinishedNetwork(folder, _fingerprint(given, codes, np.arange(len(codes)), {
+                    **self.get_params(), "precision": self.precision_, "network": (member, source)}, 0, 0))
+            fitted = finished.load(lambda: self._build(self.n_channels_, len(self.classes_), seed + member)[0]) \
+                if finished is not None else None
+            if fitted is None:
+                fitted = self._fit_one(given, codes.astype(np.int32), seed + member, callbacks, folder)
+                if finished is not None:
+                    finished.save(*fitted)
+            members.append((source, member, fitted[0]))
+            histories.append(fitted[1])
+        if len(networks) > 1 and self.checkpoint_dir is not None:
+            for folder in folders:  # every network is fitted: their records go, as a single fit's checkpoint does
+                _FinishedNetwork.remove(folder)
         if len(members) == 1:
             self.model_ = members[0][2]
         else:
@@ -597,7 +610,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         self.epochs_run_ = len(histories[0]["loss"])
         return self
 
-    def _fit_one(self, Xt, codes, seed, callbacks):
+    def _fit_one(self, Xt, codes, seed, callbacks, checkpoint=None):
         from tszoo import finetuning
 
         n = len(Xt)
@@ -646,7 +659,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             if self.finetune_ == "head":
                 return model, {"loss": []}
             history = self._train(run[0], trainer, Xt, codes, fit_idx, val, batch, epochs, per_epoch, seed,
-                                  callbacks)
+                                  callbacks, checkpoint)
             if trainer is None:  # a kept network keeps its pulls for the next fit; the fitted network has none
                 finetuning.release_body(run[0])
             if run[0] is not model:
@@ -656,7 +669,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             if trainer is not None:
                 _trainers.give_back(trainer)
 
-    def _train(self, model, trainer, Xt, codes, fit_idx, val, batch, epochs, per_epoch, seed, callbacks):
+    def _train(self, model, trainer, Xt, codes, fit_idx, val, batch, epochs, per_epoch, seed, callbacks,
+               checkpoint=None):
         import keras
 
         from tszoo import finetuning
@@ -684,10 +698,10 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         data = finetuning.EpochBatches(Xt[fit_idx], codes[fit_idx], batch, per_epoch, seed, augment=self.augment)
         extra = [keep] if keep is not None else []
         resumable, start, records = None, 0, {}
-        if self.checkpoint_dir is not None:
+        if checkpoint is not None:
             fingerprint = _fingerprint(Xt, codes, fit_idx, {**self.get_params(), "precision": self.precision_}, batch,
                                        epochs)
-            resumable = finetuning.Resumable(self.checkpoint_dir, fingerprint, model, optimizer, keep)
+            resumable = finetuning.Resumable(checkpoint, fingerprint, model, optimizer, keep)
             start, records = resumable.restore()
             data = finetuning.EpochBatches(Xt[fit_idx], codes[fit_idx], batch, per_epoch, seed, epoch=start,
                                            augment=self.augment)
@@ -987,6 +1001,62 @@ def _fresh_weights(model, seed: int):
             fresh = init.__class__.from_config({**init.get_config(), "seed": seed + i})
             layer.kernel.assign(fresh(layer.kernel.shape, dtype=layer.kernel.dtype))
     return model
+
+
+def _network_folders(checkpoint_dir, networks) -> list:
+    """Where each network of a fit keeps its checkpoint: ``checkpoint_dir`` itself for a single network (as before
+    ensembles could be checkpointed), else one subfolder per network, ``member_<i>`` (``member_<i>_diff`` for the
+    network on the first difference), the names of the networks inside ``model_``."""
+    if checkpoint_dir is None:
+        return [None] * len(networks)
+    from pathlib import Path
+
+    if len(networks) == 1:
+        return [Path(checkpoint_dir)]
+    return [Path(checkpoint_dir) / (f"member_{i}" + ("_diff" if source == "diff" else "")) for i, source in networks]
+
+
+class _FinishedNetwork:
+    """A fitted network of an ensemble, kept in its checkpoint folder until the whole ensemble is fitted, so that
+    a fit interrupted at a later network does not fit this one again. ``finished.json`` (written atomically after
+    the weights) names the fit it belongs to (``fingerprint``); one of another fit is refused, as a checkpoint is."""
+
+    def __init__(self, folder, fingerprint: str):
+        self.folder, self.fingerprint = folder, fingerprint
+        self.record = folder / "finished.json"
+
+    def load(self, build):
+        """``(model, history)`` of the finished network, its model from ``build()``; ``None`` if not finished."""
+        import json
+
+        if not self.record.exists():
+            return None
+        record = json.loads(self.record.read_text())
+        if record.get("fingerprint") != self.fingerprint:
+            raise ValueError(f"checkpoint_dir {str(self.folder.parent)!r} holds the checkpoint of another fit "
+                             "(different data or settings); give this fit its own folder, or remove that one to "
+                             "discard the other fit's progress")
+        model = build()
+        model.load_weights(self.folder / "finished.weights.h5")
+        return model, record["history"]
+
+    def save(self, model, history) -> None:
+        import json
+
+        from tszoo.checkpointing import replace_atomically
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        replace_atomically(self.folder / "finished.weights.h5", model.save_weights)
+        replace_atomically(self.record, lambda tmp: tmp.write_text(json.dumps(
+            {"fingerprint": self.fingerprint, "history": history})))
+
+    @staticmethod
+    def remove(folder) -> None:
+        """The record first: a kill in here leaves weights that the next fit ignores, never a record without them."""
+        import shutil
+
+        (folder / "finished.json").unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fingerprint(Xt, codes, fit_idx, params, batch, epochs) -> str:
