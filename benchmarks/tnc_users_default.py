@@ -13,8 +13,9 @@ the most probable class). All search on a stratified sample of 2,000 training se
 training split. Resumable (``<out>/rows.jsonl``); writes ``tnc_users_default.md``, ``.csv`` and ``summary.json``.
 
 ``--score holdout`` reads no test split: each dataset's training split (at most ``--cap`` series, stratified) is
-cut into two thirds to fit and a third to score (``benchmarks.tnc_feature_variants``' split), so that a default can
-be chosen on it.
+cut into two thirds to fit and a third to score (``benchmarks.tnc_feature_variants``' split; ``--split-seed`` holds
+out another third, for a second look at a candidate chosen on the first), so that a default can be chosen on it.
+``--layers all`` gives the SVM every layer's features instead of choosing the layers by cross-validation.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def main(argv=None):
     parser.add_argument("--cap", type=int, default=1000, help="with --score holdout: training series at most")
     parser.add_argument("--pooling", default=None, help="the features (default: TimeNetClassifier()'s)")
     parser.add_argument("--inputs", default=None, help="the encoder's inputs (default: TimeNetClassifier()'s)")
+    parser.add_argument("--split-seed", type=int, default=0, help="with --score holdout: which third is held out")
+    parser.add_argument("--layers", choices=["auto", "all"], default="auto",
+                        help="the layers: chosen by cross-validation (TimeNetClassifier()'s default) or all")
     parser.add_argument("--out", default="bench_out/tnc_users_default")
     args = parser.parse_args(argv)
 
@@ -60,16 +64,21 @@ def main(argv=None):
     inputs = args.inputs or TimeNetClassifier().inputs
     out = Path(args.out)
     rows = Rows(out, key=("dataset", "model"))
+    if args.split_seed and args.score != "holdout":
+        raise SystemExit("--split-seed chooses the held-out third of --score holdout; the test splits have none")
     settings = {"pooling": pooling, **({} if inputs == "series" else {"inputs": inputs}), "arms": ARMS,
                 "score": args.score,
-                "cap": args.cap if args.score == "holdout" else None}
+                "cap": args.cap if args.score == "holdout" else None,
+                # None: the held-out third of seed 0 and the layers chosen by cross-validation, as in rows made
+                # before these settings existed
+                "split_seed": args.split_seed or None, "layers": "all" if args.layers == "all" else None}
     rows.check("model", {model: settings})
     for name in names:
         if rows.done(dataset=name, model=model):
             continue
         X, y = load_ucr(name, "train", root=archive)
         if args.score == "holdout":
-            X, y, Xt, yt = holdout_split(X, y, args.cap)
+            X, y, Xt, yt = holdout_split(X, y, args.cap, seed=args.split_seed)
         else:
             Xt, yt = load_ucr(name, "test", root=archive)
         network = _timenet_network(args.model, None, pooling, inputs)
@@ -77,7 +86,8 @@ def main(argv=None):
         row = {"dataset": name, "model": model, **settings, "n_train": len(X), "n_scored": len(Xt)}
         for arm, kw in ARMS.items():
             began = time.time()
-            row[arm], row[f"{arm}_chosen"] = tnc_error(E, y, Et, yt, model=args.model, layers="auto",
+            row[arm], row[f"{arm}_chosen"] = tnc_error(E, y, Et, yt, model=args.model,
+                                                       layers="auto" if args.layers == "auto" else None,
                                                        pooling=pooling, inputs=inputs, **kw)
             row[f"{arm}_seconds"] = round(time.time() - began, 1)
         rows.add(row)
@@ -90,10 +100,11 @@ def main(argv=None):
     p = paired([1 - r["default"] for r in done], [1 - r["table1"] for r in done])
     calibration = paired([1 - r["calibrated"] for r in done], [1 - r["default"] for r in done])
     where = ("official test splits" if args.score == "test" else
-             f"held-out thirds of at most {args.cap} training series (fitted on the other two thirds; no test split "
-             "read)")
+             f"held-out thirds (split seed {args.split_seed}) of at most {args.cap} training series (fitted on the "
+             "other two thirds; no test split read)")
     seconds = {arm: float(sum(r[f"{arm}_seconds"] for r in done)) for arm in ARMS}
-    features = pooling + ("" if inputs == "series" else f" of {inputs.replace('+', ' and ')}")
+    features = (pooling + ("" if inputs == "series" else f" of {inputs.replace('+', ' and ')}") +
+                (", all layers" if args.layers == "all" else ", layers chosen by cross-validation"))
     lines = [f"TN-C error of {model} ({features} features) on {len(done)} datasets' {where}: Table 1's classifier "
              "(3-fold CV, the SVM's own predictions), `TimeNetClassifier()`'s default (5-fold CV, the SVM's own "
              "predictions) and its predictions until 2026-12-06 (5-fold CV, the most probable class of the "

@@ -48,3 +48,35 @@ def test_default_arm_is_what_timenetclassifier_gives(tmp_path, tiny_models, monk
     tnc_users_default.main([*argv[:-1], str(tmp_path / "holdout"), "--score", "holdout"])
     held = [json.loads(x) for x in (tmp_path / "holdout" / "rows.jsonl").read_text().splitlines()]
     assert [(r["n_train"], r["n_scored"], r["score"]) for r in held] == [(20, 10, "holdout")] * 2
+
+
+def test_holdout_of_another_split_seed_with_every_layer(tmp_path, tiny_models, monkeypatch):
+    """--split-seed holds out another third of each training split (a second look at a candidate chosen on the
+    first), --layers all hands the SVM every layer's features: each arm is then TimeNetClassifier(layers=None)
+    fitted on that seed's two thirds; rows of other settings are never mixed in."""
+    import benchmarks.common
+    from benchmarks import tnc_users_default
+    from benchmarks.tnc_feature_variants import holdout_split
+    from tszoo.datasets import load_ucr
+    from tszoo.estimators import TimeNetClassifier
+
+    monkeypatch.setattr(benchmarks.common, "REFERENCE", tmp_path / "no_such_reference.csv")
+    archive, out, model = tiny_archive(tmp_path, series_per_split=30), tmp_path / "out", str(tiny_models["timenet"])
+    argv = ["--model", model, "--archive", str(archive), "--datasets", "SinA", "--score", "holdout",
+            "--split-seed", "1", "--layers", "all", "--out", str(out)]
+    tnc_users_default.main(argv)
+    (row,) = [json.loads(x) for x in (out / "rows.jsonl").read_text().splitlines()]
+    assert row["split_seed"] == 1 and row["layers"] == "all"
+    X, y = load_ucr("SinA", "train", root=archive)
+    fit0 = holdout_split(X, y, 1000, seed=0)[0]
+    X1, y1, Xs, ys = holdout_split(X, y, 1000, seed=1)
+    assert not np.array_equal(fit0, X1)  # another third held out
+    users = TimeNetClassifier(model=model, random_state=0, layers=None).fit(X1, y1)
+    assert users.layers_ is None  # every layer
+    assert abs(row["default"] - (1 - users.score(Xs, ys))) < 1e-12
+    assert "split seed 1" in (out / "tnc_users_default.md").read_text()
+    with pytest.raises(SystemExit, match="other settings"):
+        tnc_users_default.main([*argv[:8], "--out", str(out)])  # split seed 0, layers auto: other rows
+    with pytest.raises(SystemExit, match="--split-seed chooses the held-out third"):
+        tnc_users_default.main(["--model", model, "--archive", str(archive), "--split-seed", "1", "--out",
+                                str(tmp_path / "x")])
