@@ -5,8 +5,9 @@
 Arms (each fitted on the official training split only and scored on the test split):
 
 * ``finetuned``: the published ConvTimeNet body + a new head, fine-tuned with ``ConvTimeNetClassifier``'s
-  default recipe (``--epochs``/``--max-steps`` set its budget; ``--n-estimators`` an ensemble; ``--inputs
-  series+diff`` a network on the first difference beside each, for this arm and ``scratch``; ``--precision
+  default recipe (``--epochs``/``--max-steps`` set its budget; ``--n-estimators`` an ensemble; ``--inputs``
+  ``series+diff``, the default since 2026-12-07, a network on the first difference beside each, for this arm and
+  ``scratch``, ``series`` the network on the series alone; ``--precision
   mixed_bfloat16`` trains every network arm in bfloat16 arithmetic);
 * ``scratch``: the same architecture and recipe from random weights;
 * ``single``: the single-length ablation (one filter length, ``--single-kernel``, same width), from scratch, or
@@ -263,8 +264,9 @@ def main(argv=None):
                         help="a step cap, or 'auto' (ConvTimeNetClassifier's default since 2026-12-07: 1,000 steps "
                         "from 1,000 training series, 250 below; rows made before say 250)")
     parser.add_argument("--n-estimators", type=int, default=1)
-    parser.add_argument("--inputs", default="series", choices=["series", "series+diff"],
-                        help="ConvTimeNetClassifier(inputs=...) of the finetuned and scratch arms")
+    parser.add_argument("--inputs", default=None, choices=["series", "series+diff"],
+                        help="ConvTimeNetClassifier(inputs=...) of the finetuned and scratch arms (default: the "
+                        "estimator's, 'series+diff' since 2026-12-07; rows without 'inputs' are 'series')")
     parser.add_argument("--precision", default="float32", choices=PRECISIONS,
                         help="ConvTimeNetClassifier(precision=...) for the network arms")
     parser.add_argument("--single-kernel", type=int, default=32)
@@ -277,6 +279,10 @@ def main(argv=None):
     parser.add_argument("--out", default="bench_out/convtimenet_targets")
     args = parser.parse_args(argv)
     args.precision = resolve_precision(args.precision)  # rows record what ran ("auto" as what it means here)
+    if args.inputs is None:
+        from tszoo.estimators import ConvTimeNetClassifier
+
+        args.inputs = ConvTimeNetClassifier().inputs
 
     from builders.data import archive_root, load_splits
 

@@ -9,8 +9,9 @@ The candidate with the highest mean validation accuracy becomes ``ConvTimeNetCla
 with another budget is refused).
 
 The fine-tuning budget is a candidate too (these set their own ``epochs`` and ``max_steps``): ``default`` is
-``ConvTimeNetClassifier()`` as shipped until 2026-12-07 (100 passes, at most 250 steps), ``auto`` as shipped since
-(``max_steps="auto"``: 1,000 steps from 1,000 series, so ``default`` below that), ``steps1000`` four times the step
+``ConvTimeNetClassifier()`` as shipped until 2026-12-07 (100 passes, at most 250 steps), ``auto`` with
+``max_steps="auto"`` (1,000 steps from 1,000 series, so ``default`` below that), all of them on the series alone
+(``inputs="series"``, the default until 2026-12-07, when ``default_diff`` became it, with ``"auto"``), ``steps1000`` four times the step
 cap at every size, ``steps1000_val20`` that budget keeping the epoch of lowest loss on a stratified fifth of the fitting
 data (against the overfitting a longer schedule can bring), and ``scratch``/``scratch_steps1000`` the same
 architecture from random weights at either budget; ``default_bf16`` and ``steps1000_bf16`` are ``default`` and
@@ -65,7 +66,8 @@ def settings(candidate: str, epochs: int, max_steps: int) -> dict:
     """The estimator's arguments for a candidate: ``--epochs``/``--max-steps`` unless the candidate sets them."""
     if candidate not in CANDIDATES:
         raise SystemExit(f"unknown candidate {candidate!r}; expected some of {', '.join(CANDIDATES)}")
-    return {"epochs": epochs, "max_steps": max_steps, **CANDIDATES[candidate]}
+    # every candidate but default_diff was made on the series alone, ConvTimeNetClassifier's inputs until 2026-12-07
+    return {"epochs": epochs, "max_steps": max_steps, "inputs": "series", **CANDIDATES[candidate]}
 
 
 def main(argv=None):

@@ -247,7 +247,8 @@ def test_convtimenet_fit_interrupted_and_resumed_equals_uninterrupted(tiny_model
     import keras
 
     X, y = gunpoint[:2]
-    kw = dict(model=str(tiny_models["convtimenet"]), epochs=6, batch_size=16, random_state=0)
+    # one network: its checkpoint is checkpoint_dir itself (several: test_finetuning's ensemble test)
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=6, batch_size=16, random_state=0, inputs="series")
     straight = ConvTimeNetClassifier(checkpoint_dir=tmp_path / "straight", **kw).fit(X, y)
     assert not list((tmp_path / "straight").iterdir())  # a completed fit leaves no checkpoint behind
 

@@ -106,7 +106,8 @@ def test_finetuning_killed_at_a_random_point_resumes_to_the_same_weights(tiny_mo
     proc = subprocess.Popen(finetune(crashed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rng = np.random.default_rng()
     k = int(rng.integers(1, 5))  # after the checkpoint of epoch k, at a random moment of the next one
-    state = tmp_path / "crashed_ckpt" / "state.json"
+    # the default fine-tunes two networks, on the series and on its first difference: killed inside the second
+    state = tmp_path / "crashed_ckpt" / "member_0_diff" / "state.json"
     deadline = time.time() + 300
     while time.time() < deadline and not (state.exists() and json.loads(state.read_text())["epochs_done"] >= k):
         time.sleep(0.01)
@@ -115,6 +116,7 @@ def test_finetuning_killed_at_a_random_point_resumes_to_the_same_weights(tiny_mo
     proc.wait()
     assert state.exists() and json.loads(state.read_text())["epochs_done"] < epochs, \
         "the fit finished before it could be killed; the test proves nothing"
+    assert (tmp_path / "crashed_ckpt" / "member_0" / "finished.json").exists()  # the first network is kept
     assert not (crashed / "convtimenet-GunPoint").exists()  # nothing was published by the killed run
     subprocess.run(finetune(crashed), env=env, check=True, capture_output=True, timeout=600)
 
@@ -123,4 +125,5 @@ def test_finetuning_killed_at_a_random_point_resumes_to_the_same_weights(tiny_mo
     assert len(a) == len(b)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
-    assert not state.exists()  # the completed fit removed its checkpoint
+    assert not state.exists() and not list((tmp_path / "crashed_ckpt").iterdir())  # the completed fit removed
+    # its checkpoints

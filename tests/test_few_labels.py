@@ -264,11 +264,13 @@ def test_rows_made_before_precision_existed_count_as_float32_rows_of_todays_reci
 
     today = default_recipe()
     assert today["precision"] == "float32"
-    # a row of 2026-12-05 records neither precision nor l2sp, label_smoothing and inputs (2026-12-07)
+    # a row of 2026-12-05 records neither precision nor l2sp, label_smoothing and inputs (2026-12-07): it was a
+    # float32 fit without either regulariser on the series alone, today's recipe but for the inputs
     before = {k: v for k, v in today.items() if k not in ("precision", "l2sp", "label_smoothing", "inputs")}
-    assert recipe_of({"recipe": before}) == today
-    assert recipe_of({"recipe": {**before, "l2sp": 0.01}}) != today
-    assert recipe_of({"recipe": {**before, "inputs": "series+diff"}}) != today
+    assert today["inputs"] == "series+diff"
+    assert recipe_of({"recipe": before}) == {**today, "inputs": "series"} != today
+    assert recipe_of({"recipe": {**before, "inputs": "series+diff"}}) == today
+    assert recipe_of({"recipe": {**before, "inputs": "series+diff", "l2sp": 0.01}}) != today
     assert recipe_of({"recipe": {**before, "precision": "mixed_bfloat16"}}) != today
     assert recipe_of({})["precision"] == "float32" and recipe_of({})["epochs"] == LEGACY_RECIPE["epochs"]
 

@@ -111,7 +111,7 @@ def test_the_targets_benchmark_scores_each_member_of_an_ensemble_as_its_own_seed
     from benchmarks.convtimenet_targets import member_accuracies
 
     X, y, Xt, yt = gunpoint_small
-    kw = dict(model=str(tiny_models["convtimenet"]), epochs=2)
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=2, inputs="series")
     ensemble = ConvTimeNetClassifier(n_estimators=3, random_state=7, **kw).fit(X, y)
     singles = [float(ConvTimeNetClassifier(random_state=s, **kw).fit(X, y).score(Xt, yt)) for s in (7, 8, 9)]
     assert member_accuracies(ensemble, Xt, yt) == {"member_accuracies": singles}
@@ -128,8 +128,9 @@ def test_series_and_difference_networks_average_and_take_the_series(tiny_models,
     X, y, Xt, yt = gunpoint_small
     X = X.copy()
     X[3, 100:] = np.nan  # a shorter series: its difference is one step shorter still
-    kw = dict(model=str(tiny_models["convtimenet"]), epochs=2)
-    both = ConvTimeNetClassifier(inputs="series+diff", random_state=4, **kw).fit(X, y)
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=2, inputs="series")
+    both = ConvTimeNetClassifier(**{**kw, "inputs": "series+diff"}, random_state=4).fit(X, y)
+    assert ConvTimeNetClassifier().inputs == "series+diff"  # the default since 2026-12-07
     series = ConvTimeNetClassifier(random_state=4, **kw).fit(X, y)
     D, Dt = (first_difference(A[..., None])[..., 0] for A in (X, Xt))
     assert np.isnan(D[3, 99:]).all() and not np.isnan(D[3, :99]).any()
@@ -211,7 +212,8 @@ def test_frozen_body_fits_a_linear_head_only(tiny_models, gunpoint_small):
     X, y, Xt, _ = gunpoint_small
     body = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]))._build(1, 2, 0)[0].layers[1]
     before = [w.copy() for w in body.get_weights()]
-    clf = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), finetune="head", random_state=0).fit(X, y)
+    clf = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), finetune="head", random_state=0,
+                                inputs="series").fit(X, y)
     assert clf.epochs_run_ == 0
     frozen = clf.model_.get_layer(body.name)
     conv_weights = [w for w, v in zip(frozen.get_weights(), frozen.weights) if "moving" not in v.path]

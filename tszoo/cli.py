@@ -69,12 +69,16 @@ def _progress(args, total, desc):
     return tqdm(total=total, desc=desc, disable=args.quiet, file=sys.stderr, leave=False)
 
 
-def _epoch_bar(args, epochs):
+def _epoch_bar(args, epochs, networks=1):
     import keras
 
     class EpochBar(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.bar = _progress(args, epochs, "fine-tuning")
+        started = 0
+
+        def on_train_begin(self, logs=None):  # one bar per network fine-tuned (the series', the difference's)
+            self.started += 1
+            self.bar = _progress(args, epochs, "fine-tuning" + (
+                f" network {self.started} of {networks}" if networks > 1 else ""))
 
         def on_epoch_end(self, epoch, logs=None):
             self.bar.update(1)
@@ -137,7 +141,7 @@ def cmd_finetune(args):
     from tszoo.finetuning import budget, default_batch_size
 
     epochs, _ = budget(len(X), default_batch_size(len(X)), clf.epochs, clf.max_steps)
-    clf.fit(X, y, callbacks=[_epoch_bar(args, epochs)])
+    clf.fit(X, y, callbacks=[_epoch_bar(args, epochs, clf.n_estimators * len(clf.inputs.split("+")))])
     seconds = time.time() - began
     accuracy = float(np.mean(clf.predict(Xt) == yt))
     name = "".join(c if c.isalnum() or c in "-_" else "_" for c in f"{card['name']}-{data_name}")
@@ -148,8 +152,8 @@ def cmd_finetune(args):
         classes=clf.classes_.tolist(),
         description=f"{card['name']} v{card['version']} fine-tuned on {data_name} ({len(X)} training series).",
         builder={"function": "tszoo.estimators.ConvTimeNetClassifier", "arguments": {
-            "model": card["name"], "version": card["version"], "epochs": clf.epochs, "precision": clf.precision_,
-            "random_state": args.seed}},
+            "model": card["name"], "version": card["version"], "epochs": clf.epochs, "max_steps": clf.max_steps,
+            "inputs": clf.inputs, "precision": clf.precision_, "random_state": args.seed}},
         training={"datasets": [data_name], "n_train": len(X), "epochs": clf.epochs_run_,
                   "wall_time_s": round(seconds, 1), "base_model": f"{card['name']}/{card['version']}",
                   "hardware": hardware()},

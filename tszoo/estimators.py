@@ -424,16 +424,17 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction: see above (``None``: the end of the schedule).
         n_estimators: fine-tune this many networks (seeds ``random_state + i``) and average their probabilities;
             ``model_`` is then one Keras model holding all of them.
-        inputs: ``"series"`` (default) or ``"series+diff"``: besides each network fine-tuned on the series, one
-            fine-tuned (same seed, same recipe, from the same pretrained body) on its first difference
-            ``x[t + 1] - x[t]`` over the valid steps (:class:`tszoo.layers.FirstDifference`, standardised by the
-            network as any input), as MultiRocket adds the first difference to MiniRocket's input; their
-            probabilities are averaged. Twice the networks, twice the fitting time; ``model_`` takes the series
-            and computes the difference itself, so its exports do too. On held-out thirds of the 41 targets'
-            training splits: +1.30 points over the default (se 0.89; ahead on 23, behind on 10;
-            ``benchmarks/results/finetune_diff_cv_targets.md``); with 1 / 5 series per class (41 targets' training
-            splits, one draw) +0.62 / +1.60 (se 0.87 / 0.77; ``few_labels_diff_rest.md``). Not the default yet:
-            within two standard errors everywhere, for twice the time.
+        inputs: ``"series+diff"`` (default since 2026-12-07) or ``"series"``: besides each network fine-tuned on
+            the series, one fine-tuned (same seed, same recipe, from the same pretrained body) on its first
+            difference ``x[t + 1] - x[t]`` over the valid steps (:class:`tszoo.layers.FirstDifference`,
+            standardised by the network as any input), as MultiRocket adds the first difference to MiniRocket's
+            input; their probabilities are averaged. Twice the networks, twice the fitting time; ``model_`` takes
+            the series and computes the difference itself, so its exports do too. ``"series"``: the network on
+            the series alone (the default until 2026-12-07), half the time. Chosen on the 41 targets' training
+            splits only: on held-out thirds +1.30 points over the series alone (split seed 0, se 0.89; ahead on
+            23, behind on 10) and +2.34 (split seed 1, se 0.63; ahead on 25, behind on 5;
+            ``benchmarks/results/finetune_diff_cv_targets*.md``); with 1 / 5 series per class (two draws, undrawn
+            training series scored) +1.28 / +1.58 (se 0.61 / 0.58; ``few_labels_diff_rest.md``).
         precision: ``"float32"`` (default), ``"mixed_bfloat16"``, or ``"auto"`` (bfloat16 where
             :func:`bfloat16_hardware` says this machine has bfloat16 units, else float32; ``precision_`` holds what
             a fit used). ``"mixed_bfloat16"``: full fine-tuning computes the body in bfloat16
@@ -475,7 +476,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
                  batch_size=None, learning_rate=None, warmup=0.1, head_init="auto", batchnorm="adapt",
                  head_dropout=0.1, finetune="full", augment=None, validation_fraction=None, n_estimators=1,
                  precision="float32", random_state=None, checkpoint_dir=None, verbose=0, missing="raise", l2sp=0.0,
-                 label_smoothing=0.0, inputs="series"):
+                 label_smoothing=0.0, inputs="series+diff"):
         self.model = model
         self.version = version
         self.pretrained = pretrained
