@@ -10,7 +10,8 @@ its indices' hash. Every arm is fitted on those series only and scored on the wh
   cross-validation where the labels allow, else all layers and the grid's middle);
 * ``ctn_frozen``: the frozen ConvTimeNet body (its published statistics) and a linear classifier (the
   multinomial logistic regression of ``tszoo.finetuning.probe_head``) on its embeddings; the same predictions as
-  ``ConvTimeNetClassifier(finetune="head", batchnorm="frozen")``, computed from embeddings made once per dataset;
+  ``ConvTimeNetClassifier(finetune="head", batchnorm="frozen", inputs="series")``, computed from embeddings made
+  once per dataset;
 * ``ctn_adapted``: the same with batch-norm statistics adapted to the k-shot series
   (``ConvTimeNetClassifier(finetune="head")``);
 * ``ctn_finetuned``: ``ConvTimeNetClassifier(finetune="full")``, the whole network fine-tuned;

@@ -63,7 +63,7 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
     Xt, yt = load_ucr("ArrowHead", "test", root=archive)
     taken = few_labels.draw(y, 2, "ArrowHead", 1)
     head = ConvTimeNetClassifier(model=str(tiny_models["convtimenet"]), finetune="head", batchnorm="frozen",
-                                 random_state=1).fit(X[taken], y[taken])
+                                 random_state=1, inputs="series").fit(X[taken], y[taken])  # the series' embeddings
     assert abs(head.score(Xt, yt) - by[(2, 1, "ctn_frozen")]["accuracy"]) < 1e-9
     # dtw, from distances computed once per dataset, is aeon's 1-NN DTW fitted on each draw
     from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier

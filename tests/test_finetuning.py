@@ -144,7 +144,7 @@ def test_series_and_difference_networks_average_and_take_the_series(tiny_models,
     again = keras.saving.load_model(tmp_path / "both.keras")
     np.testing.assert_allclose(np.asarray(again(Xt[..., None])), both.predict_proba(Xt), atol=1e-5)
     with pytest.raises(ValueError, match="inputs='diff'; expected 'series' or 'series\\+diff'"):
-        ConvTimeNetClassifier(inputs="diff", **kw).fit(X, y)
+        ConvTimeNetClassifier(**{**kw, "inputs": "diff"}).fit(X, y)
 
 
 def test_budget_gives_small_data_epochs_and_large_data_steps():
@@ -291,7 +291,8 @@ def test_the_recipe_study_compares_budgets_and_refuses_rows_made_with_another_bu
 
     from benchmarks.finetune_recipe_cv import main, settings
 
-    assert settings("steps1000", 40, 250) == {"epochs": 100, "max_steps": 1000}
+    assert settings("steps1000", 40, 250) == {"epochs": 100, "max_steps": 1000, "inputs": "series"}
+    assert settings("default_diff", 40, 250)["inputs"] == "series+diff"
     assert settings("lr3e-3_probe", 40, 250)["max_steps"] == 250
     with pytest.raises(SystemExit, match="unknown candidate"):
         settings("steps4000", 40, 250)
@@ -472,7 +473,8 @@ def test_l2sp_holds_the_body_near_its_pretrained_weights_and_leaks_into_no_other
 
     X, y, Xt, _ = gunpoint_small
     start = [v.numpy() for v in load(str(tiny_models["convtimenet"])).trainable_variables]
-    kw = dict(model=str(tiny_models["convtimenet"]), epochs=3, learning_rate=1e-2, random_state=4)
+    kw = dict(model=str(tiny_models["convtimenet"]), epochs=3, learning_rate=1e-2, random_state=4,
+              inputs="series")  # one body to measure
     estimators.clear_trainers()
     free = ConvTimeNetClassifier(**kw).fit(X, y)
     held = ConvTimeNetClassifier(l2sp=100.0, **kw).fit(X, y)

@@ -576,6 +576,10 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         self.precision_ = resolve_precision(self.precision)
         Xt = np.ascontiguousarray(np.transpose(X3, (0, 2, 1)), dtype=np.float32)
         sources = self.inputs.split("+")
+        if "diff" in sources and X3.shape[2] < 2:
+            warnings.warn(f"inputs={self.inputs!r}: series of {X3.shape[2]} time step have no first difference; "
+                          "fine-tuning the network on the series alone (inputs='series')", UserWarning, stacklevel=2)
+            sources = ["series"]
         networks = [(member, source) for member in range(int(self.n_estimators)) for source in sources]
         folders = _network_folders(self.checkpoint_dir, networks)
         members, histories = [], []
