@@ -286,6 +286,46 @@ def test_convtimenet_fit_interrupted_and_resumed_equals_uninterrupted(tiny_model
     assert sorted(p.name for p in (tmp_path / "run").rglob("*")) == before
 
 
+def test_a_fit_without_an_int_seed_resumes_with_the_seed_it_drew(tiny_models, gunpoint, tmp_path):
+    """random_state=None (or a RandomState) draws a seed; with a checkpoint_dir the drawn seed is kept there until
+    the fit completes, so the resumed fit is the interrupted one: the weights of an uninterrupted fit with that
+    seed, for one network and for the pair."""
+    import json
+
+    import keras
+
+    X, y = gunpoint[0][:30], gunpoint[1][:30]
+    stop_after = int(np.random.default_rng().integers(0, 2))
+
+    class Interrupted(Exception):
+        pass
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == stop_after:
+                raise Interrupted
+
+    for inputs, random_state in (("series", None), ("series+diff", np.random.RandomState())):
+        kw = dict(model=str(tiny_models["convtimenet"]), epochs=3, batch_size=16, inputs=inputs)
+        run = tmp_path / inputs
+        with pytest.raises(Interrupted):
+            ConvTimeNetClassifier(checkpoint_dir=run, random_state=random_state, **kw).fit(
+                X, y, callbacks=[Interrupt()])
+        seed = json.loads((run / "seed.json").read_text())["seed"]
+        resumed = ConvTimeNetClassifier(checkpoint_dir=run, random_state=random_state, **kw).fit(X, y)
+        assert not list(run.iterdir())  # the seed went with the checkpoints
+        straight = ConvTimeNetClassifier(random_state=seed, **kw).fit(X, y)
+        assert resumed.history_ == straight.history_
+        for a, b in zip(straight.model_.get_weights(), resumed.model_.get_weights()):
+            np.testing.assert_array_equal(a, b)
+
+    run.mkdir(exist_ok=True)
+    (run / "seed.json").write_text("{not json")
+    with pytest.raises(ValueError, match="seed an interrupted fit drew"):
+        ConvTimeNetClassifier(checkpoint_dir=run, **kw).fit(X, y)
+    assert (run / "seed.json").read_text() == "{not json"  # nothing removed
+
+
 def test_predicting_does_not_keep_a_model_alive():
     import gc
     import weakref

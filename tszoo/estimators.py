@@ -434,7 +434,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             splits only: on held-out thirds +1.30 points over the series alone (split seed 0, se 0.89; ahead on
             23, behind on 10) and +2.34 (split seed 1, se 0.63; ahead on 25, behind on 5;
             ``benchmarks/results/finetune_diff_cv_targets*.md``); with 1 / 5 series per class (two draws, undrawn
-            training series scored) +1.28 / +1.58 (se 0.61 / 0.58; ``few_labels_diff_rest.md``).
+            training series scored) +1.28 / +1.58 (se 0.61 / 0.58; ``few_labels_diff_rest.md``). Series of one
+            time step have no difference: there the series network alone is fitted, with a warning.
         precision: ``"float32"`` (default), ``"mixed_bfloat16"``, or ``"auto"`` (bfloat16 where
             :func:`bfloat16_hardware` says this machine has bfloat16 units, else float32; ``precision_`` holds what
             a fit used). ``"mixed_bfloat16"``: full fine-tuning computes the body in bfloat16
@@ -455,7 +456,9 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             dropout seed state, the best epoch so far). A fit that was interrupted, even killed, and is called
             again with the same folder, data and settings continues where it stopped and ends with the same
             weights as an uninterrupted fit (with or without a folder). The folder is emptied when the fit
-            completes; one that holds another fit's checkpoint is refused. With several networks
+            completes; one that holds another fit's checkpoint is refused. Without an int ``random_state`` the
+            seed drawn for the fit is kept in the folder (``seed.json``) until it completes, so a resumed fit
+            continues with the interrupted fit's seed. With several networks
             (``n_estimators > 1`` or ``inputs="series+diff"``) each has a subfolder (``member_0``,
             ``member_0_diff``, ...) and a finished network is kept there until all are, so a resumed fit takes up
             the network it stopped in and fits no finished one again.
@@ -564,13 +567,11 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, callbacks=None):
         """Fine-tune on ``(X, y)``; ``callbacks``: extra Keras callbacks (e.g. a progress bar)."""
         import keras
-        from sklearn.utils import check_random_state
 
         self._check_settings()
         X3 = _as_3d(X, self.missing)
         self.classes_, codes = _check_classes(y, X3.shape[0])
-        seed = int(check_random_state(self.random_state).randint(2**31 - 1)) if not isinstance(
-            self.random_state, (int, np.integer)) else int(self.random_state)
+        seed = _fit_seed(self.random_state, self.checkpoint_dir)
         self.n_channels_ = X3.shape[1]
         self.finetune_ = self.finetune
         self.precision_ = resolve_precision(self.precision)
@@ -588,7 +589,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
             finished = None
             if folder is not None and len(networks) > 1:
                 finished = _FinishedNetwork(folder, _fingerprint(given, codes, np.arange(len(codes)), {
-                    **self.get_params(), "precision": self.precision_, "network": (member, source)}, 0, 0))
+                    **self.get_params(), "random_state": seed, "precision": self.precision_,
+                    "network": (member, source)}, 0, 0))
             fitted = finished.load(lambda: self._build(self.n_channels_, len(self.classes_), seed + member)[0]) \
                 if finished is not None else None
             if fitted is None:
@@ -600,6 +602,7 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         if len(networks) > 1 and self.checkpoint_dir is not None:
             for folder in folders:  # every network is fitted: their records go, as a single fit's checkpoint does
                 _FinishedNetwork.remove(folder)
+        _forget_fit_seed(self.checkpoint_dir)
         if len(members) == 1:
             self.model_ = members[0][2]
         else:
@@ -704,8 +707,8 @@ class ConvTimeNetClassifier(ClassifierMixin, BaseEstimator):
         extra = [keep] if keep is not None else []
         resumable, start, records = None, 0, {}
         if checkpoint is not None:
-            fingerprint = _fingerprint(Xt, codes, fit_idx, {**self.get_params(), "precision": self.precision_}, batch,
-                                       epochs)
+            fingerprint = _fingerprint(Xt, codes, fit_idx, {**self.get_params(), "random_state": seed,
+                                                            "precision": self.precision_}, batch, epochs)
             resumable = finetuning.Resumable(checkpoint, fingerprint, model, optimizer, keep)
             start, records = resumable.restore()
             data = finetuning.EpochBatches(Xt[fit_idx], codes[fit_idx], batch, per_epoch, seed, epoch=start,
@@ -824,7 +827,6 @@ class ConvTimeNetMiniRocketClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         from aeon.classification.convolution_based import MiniRocketClassifier
         from sklearn.base import clone
-        from sklearn.utils import check_random_state
 
         if self.convtimenet is not None and not isinstance(self.convtimenet, ConvTimeNetClassifier):
             raise TypeError(f"convtimenet={self.convtimenet!r}; expected an unfitted ConvTimeNetClassifier "
@@ -834,12 +836,12 @@ class ConvTimeNetMiniRocketClassifier(ClassifierMixin, BaseEstimator):
                              "set the same on both")
         X3 = self._rocket_input(X)
         self.classes_, codes = _check_classes(y, X3.shape[0])
-        seed = int(self.random_state) if isinstance(self.random_state, (int, np.integer)) else int(
-            check_random_state(self.random_state).randint(2**31 - 1))
         network = ConvTimeNetClassifier(missing=self.missing) if self.convtimenet is None else clone(self.convtimenet)
+        seed = _fit_seed(self.random_state, network.checkpoint_dir)  # kept there until the fit ends, as the network's
         self.convtimenet_ = network.set_params(random_state=seed).fit(X3, y)
         # MiniRocket learns the class indices (the order of classes_), whatever type the labels have
         self.minirocket_ = MiniRocketClassifier(n_jobs=self.n_jobs, random_state=seed).fit(X3, codes)
+        _forget_fit_seed(network.checkpoint_dir)
         if not (np.array_equal(self.convtimenet_.classes_, self.classes_)
                 and np.array_equal(self.minirocket_.classes_, np.arange(len(self.classes_)))):
             raise RuntimeError("ConvTimeNet and MiniRocket ordered the classes differently")  # not expected
@@ -1006,6 +1008,45 @@ def _fresh_weights(model, seed: int):
             fresh = init.__class__.from_config({**init.get_config(), "seed": seed + i})
             layer.kernel.assign(fresh(layer.kernel.shape, dtype=layer.kernel.dtype))
     return model
+
+
+SEED_RECORD = "seed.json"
+
+
+def _fit_seed(random_state, checkpoint_dir) -> int:
+    """The seed of a fit: ``random_state`` itself when it is an int; otherwise drawn from it (``None``: fresh
+    entropy), and with a ``checkpoint_dir`` the drawn seed is kept there (``seed.json``, written before any
+    checkpoint) and read back by a resumed fit, so that the resumed fit is the interrupted one and not a fit with
+    another seed that happens to match its checkpoint's settings."""
+    import json
+    from pathlib import Path
+
+    from sklearn.utils import check_random_state
+
+    from tszoo.checkpointing import replace_atomically
+
+    if isinstance(random_state, (int, np.integer)):
+        return int(random_state)
+    record = Path(checkpoint_dir) / SEED_RECORD if checkpoint_dir is not None else None
+    if record is not None and record.exists():
+        try:
+            return int(json.loads(record.read_text())["seed"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{str(record)!r} should hold the seed an interrupted fit drew ({{\"seed\": <int>}}) "
+                             f"but could not be read ({error}); remove it to start a fit with a new seed") from None
+    seed = int(check_random_state(random_state).randint(2**31 - 1))
+    if record is not None:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        replace_atomically(record, lambda tmp: tmp.write_text(json.dumps({"seed": seed})))
+    return seed
+
+
+def _forget_fit_seed(checkpoint_dir) -> None:
+    """A finished fit's drawn seed goes with its checkpoints (the next fit in the folder draws its own)."""
+    from pathlib import Path
+
+    if checkpoint_dir is not None:
+        (Path(checkpoint_dir) / SEED_RECORD).unlink(missing_ok=True)
 
 
 def _network_folders(checkpoint_dir, networks) -> list:
