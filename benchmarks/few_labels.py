@@ -6,8 +6,9 @@ For each dataset, each k and each draw, k series per class are drawn from the of
 class's series where it has fewer than k); the draw is a pure function of ``(dataset, k, draw)`` and recorded with
 its indices' hash. Every arm is fitted on those series only and scored on the whole test split:
 
-* ``tnc``: ``TimeNetClassifier()`` as users get it (its default features, ``pooling``; layers and SVM chosen by
-  cross-validation where the labels allow, else all layers and the grid's middle);
+* ``tnc``: ``TimeNetClassifier()`` as users get it (its default features, ``pooling`` and ``inputs``, and
+  ``layers``; the SVM, and with ``layers="auto"`` the layers, chosen by cross-validation where the labels allow,
+  else all layers and the grid's middle);
 * ``ctn_frozen``: the frozen ConvTimeNet body (its published statistics) and a linear classifier (the
   multinomial logistic regression of ``tszoo.finetuning.probe_head``) on its embeddings; the same predictions as
   ``ConvTimeNetClassifier(finetune="head", batchnorm="frozen", inputs="series")``, computed from embeddings made
@@ -50,13 +51,14 @@ rows' times, 21,094 s against 19,610 for the same work shared as it comes).
 on the ConvTimeNet weights being compared: ``minirocket`` and ``dtw`` always, ``scratch`` when both ConvTimeNet
 versions have the same architecture (the same builder arguments) and both runs the same
 ``ConvTimeNetClassifier`` defaults (from random weights with the same seed and recipe, they are the same fit),
-and ``tnc`` when both runs used the same TimeNet version and the same ``TimeNetClassifier`` pooling.
+and ``tnc`` when both runs used the same TimeNet version and the same ``TimeNetClassifier`` defaults.
 
 Every row of a ``ConvTimeNetClassifier`` arm records the estimator's defaults it ran with (``recipe``; rows made
 before 2026-11-24 did not, and ran with ``LEGACY_RECIPE``): a folder holding rows made with other defaults is
 refused (``--report-only`` still remakes its report), so an arm's name means one thing in a folder. So is a
-folder holding ``tnc`` rows of another ``TimeNetClassifier`` pooling (``tnc_pooling``; rows made before 2026-11-25
-say nothing and used ``"last"``).
+folder holding ``tnc`` rows of other ``TimeNetClassifier`` defaults (``tnc_pooling``, ``tnc_inputs``,
+``tnc_layers``; rows made before 2026-11-25 say nothing and used ``"last"`` of the series, layers ``"auto"``; rows
+made before 2026-12-07 name only the pooling and used the series, layers ``"auto"``).
 A copied row says where it came from and is not counted in this run's wall-clock time.
 
 ``--save-scores`` keeps, per row of a ``ConvTimeNetClassifier`` arm or ``minirocket``, the scores of every scored
@@ -264,16 +266,32 @@ class Dataset:
 
     def embeddings(self, which, model, X, key):
         """Embeddings of ``X`` by a frozen model, cached by ``key`` (train: all of it, once); TimeNet's are the
-        features ``TimeNetClassifier()`` uses (its ``pooling``)."""
+        features ``TimeNetClassifier()`` uses (its ``pooling`` and ``inputs``)."""
         from tszoo.estimators import TimeNetClassifier, _timenet_network
         from tszoo.inference import embed, load_cached
 
         cache_key = (which, key)
         if cache_key not in self._cache:
-            network = (_timenet_network(model, None, TimeNetClassifier().pooling) if which == "timenet"
+            users = TimeNetClassifier()
+            network = (_timenet_network(model, None, users.pooling, users.inputs) if which == "timenet"
                        else load_cached(model))
             self._cache[cache_key] = embed(network, X)
         return self._cache[cache_key]
+
+
+def tnc_defaults() -> dict:
+    """``TimeNetClassifier()``'s defaults that shape the ``tnc`` arm, as its rows record them."""
+    from tszoo.estimators import TimeNetClassifier
+
+    users = TimeNetClassifier()
+    return {"tnc_pooling": users.pooling, "tnc_inputs": users.inputs,
+            "tnc_layers": "auto" if users.layers == "auto" else "all"}
+
+
+def tnc_defaults_of(row) -> dict:
+    """What a ``tnc`` row was made with; rows made before a setting was recorded used what was then the default."""
+    return {"tnc_pooling": row.get("tnc_pooling", "last"), "tnc_inputs": row.get("tnc_inputs", "series"),
+            "tnc_layers": row.get("tnc_layers", "auto")}
 
 
 def default_arm() -> str:
@@ -472,7 +490,7 @@ def reuse_rows(rows: Rows, folder: Path, args, names, ks, arms, made) -> int:
     copied = 0
     for r in other.rows:
         same_timenet = (r["arm"] == "tnc" and r.get("models", {}).get("timenet") == made["models"]["timenet"]
-                        and r.get("tnc_pooling", "last") == made["tnc_pooling"])
+                        and tnc_defaults_of(r) == tnc_defaults_of(made))
         if ((r["arm"] in reusable or same_timenet) and r["arm"] in arms and r["dataset"] in names and r["k"] in ks
                 and r["draw"] < args.draws and r["score_on"] == made["score_on"]
                 and not rows.done(dataset=r["dataset"], k=r["k"], draw=r["draw"], arm=r["arm"])):
@@ -652,12 +670,12 @@ def main(argv=None):
         print(f"--report-only: {len(stale)} ConvTimeNetClassifier rows were made with the defaults "
               f"{recipe_of(stale[0])}")
     made["recipe"] = recipe
-    made["tnc_pooling"] = TimeNetClassifier().pooling  # rows made before 2026-11-25 say nothing: "last"
-    pooled = [r for r in rows.rows if r["arm"] == "tnc" and r.get("tnc_pooling", "last") != made["tnc_pooling"]]
+    made.update(tnc_defaults())
+    pooled = [r for r in rows.rows if r["arm"] == "tnc" and tnc_defaults_of(r) != tnc_defaults_of(made)]
     if pooled and not args.report_only:
-        raise SystemExit(f"{args.out} holds {len(pooled)} tnc rows made with TimeNetClassifier(pooling="
-                         f"{pooled[0].get('tnc_pooling', 'last')!r}), not today's {made['tnc_pooling']!r}; use "
-                         "another --out, or remove those rows to redo them")
+        raise SystemExit(f"{args.out} holds {len(pooled)} tnc rows made with TimeNetClassifier defaults "
+                         f"{tnc_defaults_of(pooled[0])}, not today's {tnc_defaults_of(made)}; use another --out, or "
+                         "remove those rows to redo them")
     # which invocation made a row (workers inherit their launcher's): the run's wall-clock time is the sum over
     # invocations of first start to last finish, so a run resumed over several sessions still says its time
     made["launch"] = os.environ.get("TSZOO_FEW_LABELS_LAUNCH") or f"{time.time():.3f}"

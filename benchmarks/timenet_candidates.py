@@ -8,8 +8,10 @@ kept checkpoint of ``--run`` (``checkpoints/ckpt-N.npz``: keep them with ``--kee
 model on many datasets without reading a test split: for each of ``--datasets`` (default the 30
 ``timenet_test``), at most ``--cap`` training series (stratified, seed 0) are split into two thirds to fit on and a
 third to score on (stratified, seed 0): ``benchmarks.tnc_feature_variants --score holdout``'s split. The features
-and classifier are ``TimeNetClassifier()``'s (its pooling; standardised features, RBF SVM, C and gamma by 5-fold
-cross-validation, all layers). Choosing a checkpoint this way is a choice made on training splits only; the
+are each layer's final state and its time mean of the series (``builders.timenet.VALIDATION_POOLING``:
+``TimeNetClassifier()``'s from 2026-11-25 to 2026-12-07, the features every committed candidate was scored on; what
+tells encoders apart, not the users' default features), the classifier standardised features, RBF SVM, C and gamma
+by 5-fold cross-validation, all layers. Choosing a checkpoint this way is a choice made on training splits only; the
 chosen one is then scored on the official test splits by ``benchmarks.timenet_table1``.
 
 ``--average 25,30,35`` adds one more candidate, ``<run>@avg25,30,35``: the uniform average of those kept
@@ -100,7 +102,7 @@ def main(argv=None):
     from builders.training import read_history
     from tszoo.architectures.timenet import timenet_features
     from tszoo.datasets import load_ucr
-    from tszoo.estimators import TimeNetClassifier
+    from builders.timenet import VALIDATION_POOLING
     from tszoo.inference import embed, load_cached
     from tszoo.registry import info
 
@@ -119,7 +121,7 @@ def main(argv=None):
     archive = archive_root(args.archive)
     splits = load_splits(archive)
     names = splits[args.datasets] if args.datasets in splits else args.datasets.split(",")
-    pooling = TimeNetClassifier().pooling
+    pooling = VALIDATION_POOLING  # the features the committed candidates were scored on (see the docstring)
     references = []
     for model in args.against.split(",") if args.against else []:
         card = info(model)

@@ -103,7 +103,8 @@ def main(argv=None):
                 if (label, dataset, pooling, layers) in errors:
                     continue
                 clf = TimeNetClassifier(model=folder, layers=layers if layers == "auto" else None, pooling=pooling,
-                                        probability=False, random_state=0).fit_embeddings(E[:, part[pooling]], y)
+                                        inputs="series", probability=False, random_state=0).fit_embeddings(
+                    E[:, part[pooling]], y)
                 error = (float(np.mean(clf.predict_embeddings(Et[:, part[pooling]]) != yt))
                          if args.score == "test" else 1.0 - clf.cv_score_)
                 errors[(label, dataset, pooling, layers)] = error
@@ -127,7 +128,8 @@ def main(argv=None):
         best = min(means[label], key=means[label].get)
         lines.append(f"\n{label}: the lowest mean error is {best.replace(' ', ', layers ')} "
                      f"({means[label][best]:.4f}).")
-    default = (TimeNetClassifier().pooling, "auto")
+    users = TimeNetClassifier()  # its features, when they are among the variants (today's default inputs aside)
+    default = (users.pooling, "auto" if users.layers == "auto" else "all")
     if len(labels) > 1 and default in variants:  # each model against the first, dataset by dataset, the default
         for label in labels[1:]:
             better = sum(errors[(label, d, *default)] < errors[(labels[0], d, *default)] for d in names)

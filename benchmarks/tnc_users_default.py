@@ -15,7 +15,10 @@ training split. Resumable (``<out>/rows.jsonl``); writes ``tnc_users_default.md`
 ``--score holdout`` reads no test split: each dataset's training split (at most ``--cap`` series, stratified) is
 cut into two thirds to fit and a third to score (``benchmarks.tnc_feature_variants``' split; ``--split-seed`` holds
 out another third, for a second look at a candidate chosen on the first), so that a default can be chosen on it.
-``--layers all`` gives the SVM every layer's features instead of choosing the layers by cross-validation.
+``--layers all`` gives the SVM every layer's features, ``--layers auto`` chooses the layers by cross-validation;
+without either, ``TimeNetClassifier()``'s default (all layers since 2026-12-07, ``auto`` before), as ``--pooling``
+and ``--inputs`` (``last+mean+max`` of the series and its first difference since 2026-12-07, ``last+mean`` of the
+series before).
 """
 
 from __future__ import annotations
@@ -41,8 +44,9 @@ def main(argv=None):
     parser.add_argument("--pooling", default=None, help="the features (default: TimeNetClassifier()'s)")
     parser.add_argument("--inputs", default=None, help="the encoder's inputs (default: TimeNetClassifier()'s)")
     parser.add_argument("--split-seed", type=int, default=0, help="with --score holdout: which third is held out")
-    parser.add_argument("--layers", choices=["auto", "all"], default="auto",
-                        help="the layers: chosen by cross-validation (TimeNetClassifier()'s default) or all")
+    parser.add_argument("--layers", choices=["auto", "all"], default=None,
+                        help="the layers: chosen by cross-validation, or all (default: TimeNetClassifier()'s, all "
+                             "since 2026-12-07)")
     parser.add_argument("--out", default="bench_out/tnc_users_default")
     args = parser.parse_args(argv)
 
@@ -62,6 +66,7 @@ def main(argv=None):
     model = f"{card['name']}/{card['version']}"
     pooling = args.pooling or TimeNetClassifier().pooling
     inputs = args.inputs or TimeNetClassifier().inputs
+    args.layers = args.layers or ("auto" if TimeNetClassifier().layers == "auto" else "all")
     out = Path(args.out)
     rows = Rows(out, key=("dataset", "model"))
     if args.split_seed and args.score != "holdout":

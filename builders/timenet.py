@@ -41,12 +41,16 @@ def validation_error(autoencoder, series, batch_size=256):
     return total / n
 
 
+VALIDATION_POOLING = "last+mean"
+
+
 class ValidationTNC:
     """TN-C error on the validation datasets after each epoch; keeps the weights of the lowest in
     ``best_tnc.weights.h5`` (the best so far is read back from ``history.jsonl`` on resume).
 
-    TN-C on the features ``TimeNetClassifier()`` uses (its ``pooling``; since 2026-11-25 each layer's final state
-    and its time mean, before that the final states alone), all layers, the SVM chosen by 3-fold CV."""
+    TN-C on each layer's final state and its time mean (``VALIDATION_POOLING``: ``TimeNetClassifier()``'s features
+    from 2026-11-25 to 2026-12-07, before that the final states alone; kept since, so that every run's history
+    reads on one scale), all layers, the SVM chosen by 3-fold CV."""
 
     def __init__(self, names, archive, out: Path, model):
         from tszoo.datasets import load_ucr
@@ -66,10 +70,11 @@ class ValidationTNC:
         from tszoo.inference import embed
 
         errors = {}
-        pooling = TimeNetClassifier().pooling
+        pooling = VALIDATION_POOLING
         features = timenet_features(encoder, pooling)  # the live encoder's layers: today's weights
         for name, (X, y, Xt, yt) in self.data.items():
-            clf = TimeNetClassifier(layers=None, cv=3, probability=False, random_state=0, pooling=pooling)
+            clf = TimeNetClassifier(layers=None, cv=3, probability=False, random_state=0, pooling=pooling,
+                                    inputs="series")
             clf.fit_embeddings(embed(features, X), y)
             errors[name] = float(np.mean(clf.predict_embeddings(embed(features, Xt)) != yt))
         mean = float(np.mean(list(errors.values())))

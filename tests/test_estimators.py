@@ -154,7 +154,7 @@ def test_timenet_classifier_chooses_the_layer_that_carries_the_classes(tiny_mode
     E = rng.normal(size=(80, 24))
     E[:, 8:16] += 1.5 * y[:, None]  # only layer 2's columns separate the classes; the rest is noise
     clf = TimeNetClassifier(model=str(tiny_models["timenet"]), cv=4, probability=False, random_state=0,
-                            pooling="last")
+                            pooling="last", inputs="series", layers="auto")
     clf.fit_embeddings(E, y)
     assert clf.layers_ == 2 and set(clf.cv_results_) == {"all", "1", "2", "3"}
     assert clf.cv_results_["2"] > clf.cv_results_["1"] + 0.2
@@ -165,15 +165,24 @@ def test_timenet_classifier_chooses_the_layer_that_carries_the_classes(tiny_mode
     assert whole.layers_ is None and whole.columns_ is None
     with pytest.raises(ValueError, match="whole features"):
         clf.fit_embeddings(E[:, :10], y)
-    # the default features, pooling="last+mean": final states (3 x 8), then time means (3 x 8); layer 2 owns
-    # columns 8:16 and 32:40
+    # pooling="last+mean": final states (3 x 8), then time means (3 x 8); layer 2 owns columns 8:16 and 32:40
     P = rng.normal(size=(80, 48))
     P[:, 32:40] += 1.5 * y[:, None]
-    pooled = TimeNetClassifier(model=str(tiny_models["timenet"]), cv=4, probability=False, random_state=0)
+    pooled = TimeNetClassifier(model=str(tiny_models["timenet"]), cv=4, probability=False, random_state=0,
+                               pooling="last+mean", inputs="series", layers="auto")
     assert pooled.fit_embeddings(P, y).layers_ == 2
     np.testing.assert_array_equal(pooled.columns_, np.r_[8:16, 32:40])
     with pytest.raises(ValueError, match="24 columns.*pooling and inputs they were made with"):
         pooled.fit_embeddings(E, y)  # the paper's embedding given to a classifier expecting pooled features
+    # the default features (since 2026-12-07): last+mean+max of the series, then of its first difference, all
+    # layers: 3 x 8 x 3 x 2 = 144 columns given to the SVM as they are
+    users = TimeNetClassifier(model=str(tiny_models["timenet"]))
+    assert (users.pooling, users.inputs, users.layers) == ("last+mean+max", "series+diff", None)
+    users.set_params(cv=4, probability=False, random_state=0)
+    D = rng.normal(size=(80, 144))
+    D[:, 100:108] += 1.5 * y[:, None]
+    assert users.fit_embeddings(D, y).layers_ is None and users.columns_ is None
+    assert np.mean(users.predict_embeddings(D) == y) > 0.9
 
 
 def test_timenet_in_pipeline_and_gridsearch(tiny_models, gunpoint):

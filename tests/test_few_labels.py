@@ -143,19 +143,25 @@ def test_every_arm_completes_at_one_and_two_labels_per_class(tmp_path, tiny_mode
         json.dumps({**r, "convtimenet_builder": {"filters": 999}}) + "\n" for r in copied if r["arm"] == "scratch")
         + "".join(json.dumps({**r, "models": {**r["models"], "timenet": "timenet/999"}}) + "\n"
                   for r in copied if r["arm"] == "tnc" and r["draw"] == 0)
-        # nor TN-C rows of the same TimeNet made with other features (before 2026-11-25: the final states)
-        + "".join(json.dumps({k: v for k, v in r.items() if k != "tnc_pooling"}) + "\n"
+        # nor TN-C rows of the same TimeNet made with other defaults (2026-11-25 to 2026-12-07: last+mean of the
+        # series, layers by cross-validation; such rows name only the pooling)
+        + "".join(json.dumps({**{k: v for k, v in r.items() if k not in ("tnc_inputs", "tnc_layers")},
+                              "tnc_pooling": "last+mean"}) + "\n"
                   for r in copied if r["arm"] == "tnc" and r["draw"] == 1))
     third = tmp_path / "third"
     few_labels.main([*k1[:-2], "--arms", "scratch,tnc", "--datasets", "ItalyPowerDemand", "--out", str(third),
                      "--reuse-rows", str(other)])
     rows3 = [json.loads(x) for x in (third / "rows.jsonl").read_text().splitlines()]
     assert len(rows3) == 4 and not any("reused_from" in r for r in rows3)
-    assert {r["tnc_pooling"] for r in rows3 if r["arm"] == "tnc"} == {"last+mean"}
-    # and a folder holding such rows is refused rather than mixed with today's
-    (other / "rows.jsonl").write_text("".join(json.dumps({k: v for k, v in r.items() if k != "tnc_pooling"}) + "\n"
-                                              for r in rows3 if r["arm"] == "tnc"))
-    with pytest.raises(SystemExit, match=r"2 tnc rows made with TimeNetClassifier\(pooling='last'\), not today's"):
+    assert [few_labels.tnc_defaults_of(r) for r in rows3 if r["arm"] == "tnc"] == [
+        {"tnc_pooling": "last+mean+max", "tnc_inputs": "series+diff", "tnc_layers": "all"}] * 2
+    # and a folder holding such rows is refused rather than mixed with today's (before 2026-11-25: nothing recorded,
+    # the final states)
+    (other / "rows.jsonl").write_text("".join(json.dumps(
+        {k: v for k, v in r.items() if k not in ("tnc_pooling", "tnc_inputs", "tnc_layers")}) + "\n"
+        for r in rows3 if r["arm"] == "tnc"))
+    with pytest.raises(SystemExit, match=r"2 tnc rows made with TimeNetClassifier defaults \{'tnc_pooling': 'last', "
+                                         r"'tnc_inputs': 'series', 'tnc_layers': 'auto'\}, not today's"):
         few_labels.main([*k1[:-2], "--arms", "tnc", "--datasets", "ItalyPowerDemand", "--out", str(other)])
     # nor scratch rows made with other ConvTimeNetClassifier defaults (an older recipe: another fit)
     older = tmp_path / "older"

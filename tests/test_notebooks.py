@@ -10,7 +10,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "colab").glob("*.ip
 SMALL = {
     "01_quickstart": 'DATASET = "GunPoint"\nMAX_SERIES = 40',
     "02_finetune_convtimenet": 'DATASET = "ArrowHead"\nEPOCHS = 2\nSEED = 0\nCHECKPOINT_DIR = "ckpt"',
-    "03_timenet_tnc": 'DATASET = "ItalyPowerDemand"\nLAYERS = None\nPOOLING = "last+mean"',
+    "03_timenet_tnc": 'DATASET = "ItalyPowerDemand"\nLAYERS = None\nPOOLING = "last+mean+max"\nINPUTS = "series+diff"',
     "04_export_and_query": 'MODEL = "convtimenet"\nOUT = "exported"',
 }
 

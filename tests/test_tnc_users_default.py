@@ -76,7 +76,7 @@ def test_holdout_of_another_split_seed_with_every_layer(tmp_path, tiny_models, m
     assert abs(row["default"] - (1 - users.score(Xs, ys))) < 1e-12
     assert "split seed 1" in (out / "tnc_users_default.md").read_text()
     with pytest.raises(SystemExit, match="other settings"):
-        tnc_users_default.main([*argv[:8], "--out", str(out)])  # split seed 0, layers auto: other rows
+        tnc_users_default.main([*argv[:8], "--out", str(out)])  # split seed 0: other rows
     with pytest.raises(SystemExit, match="--split-seed chooses the held-out third"):
         tnc_users_default.main(["--model", model, "--archive", str(archive), "--split-seed", "1", "--out",
                                 str(tmp_path / "x")])
