@@ -252,9 +252,23 @@ def test_estimators_refuse_bad_input(tiny_models, make):
         clf.fit(np.array([["a"] * 5] * 6), [1, 2] * 3)
 
 
-def test_convtimenet_fit_interrupted_and_resumed_equals_uninterrupted(tiny_models, gunpoint, tmp_path):
+class Interrupted(Exception):
+    """What :func:`interrupt_after`'s callback raises: a fit stopped between epochs, as a kill stops it."""
+
+
+def interrupt_after(epoch):
+    """A Keras callback that interrupts a fit at the end of ``epoch`` (0-based)."""
     import keras
 
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, ended, logs=None):
+            if ended == epoch:
+                raise Interrupted
+
+    return Interrupt()
+
+
+def test_convtimenet_fit_interrupted_and_resumed_equals_uninterrupted(tiny_models, gunpoint, tmp_path):
     X, y = gunpoint[:2]
     # one network: its checkpoint is checkpoint_dir itself (several: test_finetuning's ensemble test)
     kw = dict(model=str(tiny_models["convtimenet"]), epochs=6, batch_size=16, random_state=0, inputs="series")
@@ -263,16 +277,8 @@ def test_convtimenet_fit_interrupted_and_resumed_equals_uninterrupted(tiny_model
 
     stop_after = int(np.random.default_rng().integers(0, 5))
 
-    class Interrupted(Exception):
-        pass
-
-    class Interrupt(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == stop_after:
-                raise Interrupted
-
     with pytest.raises(Interrupted):
-        ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **kw).fit(X, y, callbacks=[Interrupt()])
+        ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **kw).fit(X, y, callbacks=[interrupt_after(stop_after)])
     assert (tmp_path / "run" / "state.json").exists()
     resumed = ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **kw).fit(X, y)
     assert resumed.history_ == straight.history_
@@ -281,14 +287,14 @@ def test_convtimenet_fit_interrupted_and_resumed_equals_uninterrupted(tiny_model
 
     # a kill while a completed fit cleans up (state.json gone, checkpoint files left): the next fit starts afresh
     with pytest.raises(Interrupted):
-        ConvTimeNetClassifier(checkpoint_dir=tmp_path / "orphans", **kw).fit(X, y, callbacks=[Interrupt()])
+        ConvTimeNetClassifier(checkpoint_dir=tmp_path / "orphans", **kw).fit(X, y, callbacks=[interrupt_after(stop_after)])
     (tmp_path / "orphans" / "state.json").unlink()
     again = ConvTimeNetClassifier(checkpoint_dir=tmp_path / "orphans", **kw).fit(X, y)
     assert again.history_ == straight.history_
 
     # a checkpoint of one fit is never taken up, or overwritten, by a different one
     with pytest.raises(Interrupted):
-        ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **kw).fit(X, y, callbacks=[Interrupt()])
+        ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **kw).fit(X, y, callbacks=[interrupt_after(stop_after)])
     before = sorted(p.name for p in (tmp_path / "run").rglob("*"))
     with pytest.raises(ValueError, match="checkpoint of another fit"):
         ConvTimeNetClassifier(checkpoint_dir=tmp_path / "run", **{**kw, "random_state": 1}).fit(X, y)
@@ -301,25 +307,15 @@ def test_a_fit_without_an_int_seed_resumes_with_the_seed_it_drew(tiny_models, gu
     seed, for one network and for the pair."""
     import json
 
-    import keras
-
     X, y = gunpoint[0][:30], gunpoint[1][:30]
     stop_after = int(np.random.default_rng().integers(0, 2))
-
-    class Interrupted(Exception):
-        pass
-
-    class Interrupt(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == stop_after:
-                raise Interrupted
 
     for inputs, random_state in (("series", None), ("series+diff", np.random.RandomState())):
         kw = dict(model=str(tiny_models["convtimenet"]), epochs=3, batch_size=16, inputs=inputs)
         run = tmp_path / inputs
         with pytest.raises(Interrupted):
             ConvTimeNetClassifier(checkpoint_dir=run, random_state=random_state, **kw).fit(
-                X, y, callbacks=[Interrupt()])
+                X, y, callbacks=[interrupt_after(stop_after)])
         seed = json.loads((run / "seed.json").read_text())["seed"]
         resumed = ConvTimeNetClassifier(checkpoint_dir=run, random_state=random_state, **kw).fit(X, y)
         assert not list(run.iterdir())  # the seed went with the checkpoints
