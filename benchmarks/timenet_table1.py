@@ -2,9 +2,10 @@
 
     python -m benchmarks.timenet_table1 --model timenet --out bench_out/timenet_table1
 
-For each dataset (official split): TN-C as users get it (``TimeNetClassifier()``'s default: its features,
-``--pooling``, of all GRU layers or of one layer, chosen by cross-validation), TN-C on all layers' features
-("whole"), TN-C_L1..L3 (one GRU layer's), TN-C_2/3 (two thirds of the training labels, stratified, seed 0), and,
+For each dataset (official split): TN-C ("ours": ``TimeNetClassifier()``'s features, ``--pooling`` and ``--inputs``,
+of all GRU layers or of one layer, chosen by cross-validation, which was the classifier's default until
+2026-12-07), TN-C on all layers' features ("whole": the layers ``TimeNetClassifier()`` uses since 2026-12-07; its
+5-fold search is ``benchmarks.tnc_users_default``'s), TN-C_L1..L3 (one GRU layer's), TN-C_2/3 (two thirds of the training labels, stratified, seed 0), and,
 when the features are not the paper's, TN-C on the paper's embedding (each layer's final state, 180 numbers; the
 same SVM search), next to the paper's TN-C and DTW-C, the archive's DTW (learned window) and MiniRocket (aeon
 defaults) run in the same process. Resumable: finished datasets are kept in ``<out>/rows.jsonl`` (a folder of
@@ -38,8 +39,8 @@ SEARCH_CAP = 2000
 
 def tnc_error(E_train, y_train, E_test, y_test, seed=0, model="timenet", layers=None, pooling="last", cv=3,
               calibrated=False, inputs="series"):
-    """TN-C's test error and what it chose. ``layers="auto"`` is the classifier's default (the layers chosen by
-    cross-validation too; ``model``'s card and ``pooling`` give the features' layout); ``None`` uses the columns
+    """TN-C's test error and what it chose. ``layers="auto"``: the layers chosen by cross-validation too (the
+    classifier's default until 2026-12-07; ``model``'s card and ``pooling`` give the features' layout); ``None`` uses the columns
     given (``inputs`` as the classifier's). ``cv=3`` is Table 1's classifier (the paper's), ``cv=5`` ``TimeNetClassifier()``'s default; both predict
     with the SVM itself. ``calibrated=True`` predicts the most probable class of the Platt-calibrated
     probabilities instead (``TimeNetClassifier()``'s predictions until 2026-12-06)."""
